@@ -11,7 +11,7 @@ use syrinx_pipeline::{analyze_file, AnalyzeOptions, AnalyzedWindow, PipelineErro
 use syrinx_plot::{spectrogram_png, SpectrogramStyle};
 
 use crate::error::CliError;
-use crate::npy::NpyWriter;
+use syrinx_pipeline::npy::NpyWriter;
 
 pub struct Context {
     pub model_dir: Option<PathBuf>,
@@ -179,7 +179,7 @@ fn embed_one(
     let opts = AnalyzeOptions {
         window: WindowConfig { hop_s: args.hop },
         top_k: args.top.max(1),
-        keep_logits: false,
+        ..AnalyzeOptions::default()
     };
     let file_label = file.display().to_string();
     let result = analyze_file(

@@ -2,7 +2,7 @@
 
 mod commands;
 mod error;
-mod npy;
+
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -7,6 +7,9 @@
 
 mod analyze;
 mod error;
+pub mod npy;
 
-pub use analyze::{analyze_file, AnalyzeOptions, AnalyzedWindow, FileSummary, Progress};
+pub use analyze::{
+    analyze_file, analyze_files, expected_windows, AnalyzeOptions, AnalyzedWindow, FileEvent, FileSummary, Progress,
+};
 pub use error::PipelineError;

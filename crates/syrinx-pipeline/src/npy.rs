@@ -43,6 +43,10 @@ impl NpyWriter {
         })
     }
 
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
     pub fn push(&mut self, row: &[f32]) -> std::io::Result<()> {
         if row.len() != self.cols {
             return Err(std::io::Error::new(
