@@ -3,7 +3,6 @@
 mod commands;
 mod error;
 
-
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -49,8 +48,8 @@ enum Command {
         /// Inference threads (default: all cores)
         #[arg(long)]
         threads: Option<usize>,
-        /// Windows per inference batch
-        #[arg(long, default_value_t = 16)]
+        /// Windows per inference batch (memory grows with it; speed barely does)
+        #[arg(long, default_value_t = syrinx_embed::DEFAULT_BATCH)]
         batch: usize,
         /// Only list windows whose best species scores at least this
         #[arg(long, default_value_t = 0.0)]

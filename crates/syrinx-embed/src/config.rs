@@ -18,7 +18,9 @@ pub fn cache_dir() -> PathBuf {
     if let Some(p) = std::env::var_os("XDG_CACHE_HOME").filter(|p| !p.is_empty()) {
         return PathBuf::from(p).join("syrinx");
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."));
     home.join(".cache").join("syrinx")
 }
 
@@ -57,7 +59,9 @@ impl ModelPaths {
             return Err(EmbedError::ModelNotFound { path: paths.labels });
         }
         if !paths.ort_dylib.is_file() {
-            return Err(EmbedError::OrtLibraryNotFound { path: paths.ort_dylib });
+            return Err(EmbedError::OrtLibraryNotFound {
+                path: paths.ort_dylib,
+            });
         }
         Ok(paths)
     }
@@ -69,7 +73,9 @@ impl ModelPaths {
 }
 
 fn env_path(var: &str) -> Option<PathBuf> {
-    std::env::var_os(var).filter(|v| !v.is_empty()).map(PathBuf::from)
+    std::env::var_os(var)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
 }
 
 /// `<cache>/models/birdnet-v2.4`.
@@ -99,7 +105,10 @@ mod tests {
         let err = ModelPaths::resolve(Some(dir.path()), Some(dir.path())).expect_err("must fail");
         let msg = err.to_string();
         assert!(matches!(err, EmbedError::ModelNotFound { .. }), "{msg}");
-        assert!(msg.contains("birdnet_v2.4.onnx") && msg.contains("scripts/setup"), "{msg}");
+        assert!(
+            msg.contains("birdnet_v2.4.onnx") && msg.contains("scripts/setup"),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -109,7 +118,10 @@ mod tests {
         std::fs::write(dir.path().join(LABELS_FILE), b"x").expect("write");
         let lib = dir.path().join("libonnxruntime.so.0");
         let err = ModelPaths::resolve(Some(dir.path()), Some(&lib)).expect_err("must fail");
-        assert!(matches!(err, EmbedError::OrtLibraryNotFound { .. }), "{err}");
+        assert!(
+            matches!(err, EmbedError::OrtLibraryNotFound { .. }),
+            "{err}"
+        );
         assert!(err.to_string().contains("scripts/setup"));
     }
 }

@@ -17,8 +17,14 @@ pub enum EmbedError {
     ModelMismatch { path: PathBuf, reason: String },
     #[error("could not read the label file {path}: {reason}")]
     Labels { path: PathBuf, reason: String },
-    #[error("window {index} has {got} samples; the model takes exactly {expected} (3 s at 48 kHz)")]
-    BadWindowLength { index: usize, got: usize, expected: usize },
+    #[error(
+        "window {index} has {got} samples; the model takes exactly {expected} (3 s at 48 kHz)"
+    )]
+    BadWindowLength {
+        index: usize,
+        got: usize,
+        expected: usize,
+    },
     #[error("window {index} contains a non-finite sample (NaN or infinity)")]
     NonFiniteInput { index: usize },
     #[error("inference failed: {0}")]

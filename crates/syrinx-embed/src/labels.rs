@@ -30,8 +30,14 @@ impl Labels {
                 .map(str::trim)
                 .filter(|l| !l.is_empty())
                 .map(|l| match l.split_once('_') {
-                    Some((s, c)) => Label { scientific: s.to_string(), common: c.to_string() },
-                    None => Label { scientific: l.to_string(), common: l.to_string() },
+                    Some((s, c)) => Label {
+                        scientific: s.to_string(),
+                        common: c.to_string(),
+                    },
+                    None => Label {
+                        scientific: l.to_string(),
+                        common: l.to_string(),
+                    },
                 })
                 .collect(),
         )
@@ -51,9 +57,9 @@ impl Labels {
 
     /// Index of a species by scientific or common name (case-insensitive).
     pub fn find(&self, name: &str) -> Option<usize> {
-        self.0
-            .iter()
-            .position(|l| l.scientific.eq_ignore_ascii_case(name) || l.common.eq_ignore_ascii_case(name))
+        self.0.iter().position(|l| {
+            l.scientific.eq_ignore_ascii_case(name) || l.common.eq_ignore_ascii_case(name)
+        })
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Label> {
@@ -69,7 +75,10 @@ mod tests {
     fn parses_scientific_and_common_without_final_newline() {
         let l = Labels::parse("Parus major_Great Tit\nTurdus merula_Eurasian Blackbird");
         assert_eq!(l.len(), 2);
-        assert_eq!(l.get(1).map(|x| x.common.as_str()), Some("Eurasian Blackbird"));
+        assert_eq!(
+            l.get(1).map(|x| x.common.as_str()),
+            Some("Eurasian Blackbird")
+        );
         assert_eq!(l.find("great tit"), Some(0));
         assert_eq!(l.find("Turdus merula"), Some(1));
     }

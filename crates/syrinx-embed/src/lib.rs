@@ -14,7 +14,9 @@ mod model;
 pub use config::{cache_dir, ModelPaths, ORT_VERSION};
 pub use error::EmbedError;
 pub use labels::{Label, Labels};
-pub use model::{sigmoid_score, Embedder, EmbedderConfig, SpeciesScore, WindowEmbedding};
+pub use model::{
+    sigmoid_score, Embedder, EmbedderConfig, SpeciesScore, WindowEmbedding, DEFAULT_BATCH,
+};
 
 /// Sample rate the model expects.
 pub const SAMPLE_RATE: u32 = 48_000;

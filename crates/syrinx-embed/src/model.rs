@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use ort::session::builder::GraphOptimizationLevel;
 use ort::environment::Environment;
+use ort::session::builder::GraphOptimizationLevel;
 use ort::session::Session;
 use ort::value::TensorRef;
 
@@ -16,15 +16,24 @@ use crate::{EmbedError, ModelPaths, EMBEDDING_DIM, N_SPECIES, WINDOW_SAMPLES};
 pub struct EmbedderConfig {
     /// Intra-op threads of ONNX Runtime (1 = single-threaded).
     pub threads: usize,
-    /// Windows per inference call. 16-32 amortise per-call overhead; larger batches only cost memory
-    /// (each window is 576 KB of input).
+    /// Windows per inference call. ONNX Runtime's activation memory grows with the batch (peak RSS of a
+    /// whole `syrinx embed` run: ~165 MB at 1, ~220 MB at 4, ~320 MB at 8, ~510 MB at 16) while the time
+    /// per window barely changes, so the default is 4 (see docs/benchmarks.md).
     pub batch_size: usize,
 }
 
+/// Default windows per inference call.
+pub const DEFAULT_BATCH: usize = 4;
+
 impl Default for EmbedderConfig {
     fn default() -> Self {
-        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-        EmbedderConfig { threads, batch_size: 16 }
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
+        EmbedderConfig {
+            threads,
+            batch_size: DEFAULT_BATCH,
+        }
     }
 }
 
@@ -63,7 +72,10 @@ impl WindowEmbedding {
         idx.truncate(k);
         idx.sort_by(by_logit);
         idx.into_iter()
-            .map(|i| SpeciesScore { species: i as u16, score: sigmoid_score(self.logits[i]) })
+            .map(|i| SpeciesScore {
+                species: i as u16,
+                score: sigmoid_score(self.logits[i]),
+            })
             .collect()
     }
 }
@@ -83,18 +95,29 @@ static ORT_ENV: OnceLock<Mutex<Option<LoadedRuntime>>> = OnceLock::new();
 /// Load ONNX Runtime once per process from `path`; later calls must name the same library.
 fn init_runtime(path: &Path) -> Result<Environment, EmbedError> {
     let cell = ORT_ENV.get_or_init(|| Mutex::new(None));
-    let mut guard = cell.lock().map_err(|_| EmbedError::Inference("runtime lock poisoned".into()))?;
+    let mut guard = cell
+        .lock()
+        .map_err(|_| EmbedError::Inference("runtime lock poisoned".into()))?;
     if let Some((loaded, result)) = guard.as_ref() {
         if loaded != path {
-            return Err(EmbedError::OrtAlreadyLoaded { loaded: loaded.clone(), requested: path.to_path_buf() });
+            return Err(EmbedError::OrtAlreadyLoaded {
+                loaded: loaded.clone(),
+                requested: path.to_path_buf(),
+            });
         }
-        return result.clone().map_err(|reason| EmbedError::OrtLoad { path: path.to_path_buf(), reason });
+        return result.clone().map_err(|reason| EmbedError::OrtLoad {
+            path: path.to_path_buf(),
+            reason,
+        });
     }
     let result = ort::init_from(path)
         .map_err(|e| e.to_string())
         .and_then(|b| b.with_name("syrinx").build().map_err(|e| e.to_string()));
     *guard = Some((path.to_path_buf(), result.clone()));
-    result.map_err(|reason| EmbedError::OrtLoad { path: path.to_path_buf(), reason })
+    result.map_err(|reason| EmbedError::OrtLoad {
+        path: path.to_path_buf(),
+        reason,
+    })
 }
 
 impl Embedder {
@@ -102,7 +125,9 @@ impl Embedder {
     /// expected (input `audio` [batch, 144000], outputs `embedding` [batch, 1024] and `logits` [batch, 6522]).
     pub fn load(paths: &ModelPaths, config: EmbedderConfig) -> Result<Self, EmbedError> {
         if config.threads == 0 || config.batch_size == 0 {
-            return Err(EmbedError::Config("threads and batch size must be at least 1".into()));
+            return Err(EmbedError::Config(
+                "threads and batch size must be at least 1".into(),
+            ));
         }
         let env = init_runtime(&paths.ort_dylib)?;
         let labels = Labels::load(&paths.labels)?;
@@ -112,9 +137,15 @@ impl Embedder {
                 reason: format!("{} labels, expected {N_SPECIES}", labels.len()),
             });
         }
-        let load_err = |e: ort::Error<_>| EmbedError::ModelLoad { path: paths.model.clone(), reason: e.to_string() };
+        let load_err = |e: ort::Error<_>| EmbedError::ModelLoad {
+            path: paths.model.clone(),
+            reason: e.to_string(),
+        };
         let session = Session::builder(&env)
-            .map_err(|e| EmbedError::ModelLoad { path: paths.model.clone(), reason: e.to_string() })?
+            .map_err(|e| EmbedError::ModelLoad {
+                path: paths.model.clone(),
+                reason: e.to_string(),
+            })?
             .with_optimization_level(GraphOptimizationLevel::Level3)
             .map_err(load_err)?
             .with_intra_threads(config.threads)
@@ -125,9 +156,18 @@ impl Embedder {
             .with_intra_op_spinning(false)
             .map_err(load_err)?
             .commit_from_file(&paths.model)
-            .map_err(|e| EmbedError::ModelLoad { path: paths.model.clone(), reason: e.to_string() })?;
+            .map_err(|e| EmbedError::ModelLoad {
+                path: paths.model.clone(),
+                reason: e.to_string(),
+            })?;
         check_signature(&session, &paths.model)?;
-        Ok(Embedder { session, labels: Arc::new(labels), config, paths: paths.clone(), input: Vec::new() })
+        Ok(Embedder {
+            session,
+            labels: Arc::new(labels),
+            config,
+            paths: paths.clone(),
+            input: Vec::new(),
+        })
     }
 
     pub fn labels(&self) -> &Arc<Labels> {
@@ -146,7 +186,11 @@ impl Embedder {
     pub fn embed(&mut self, windows: &[&[f32]]) -> Result<Vec<WindowEmbedding>, EmbedError> {
         for (index, w) in windows.iter().enumerate() {
             if w.len() != WINDOW_SAMPLES {
-                return Err(EmbedError::BadWindowLength { index, got: w.len(), expected: WINDOW_SAMPLES });
+                return Err(EmbedError::BadWindowLength {
+                    index,
+                    got: w.len(),
+                    expected: WINDOW_SAMPLES,
+                });
             }
             if !w.iter().all(|x| x.is_finite()) {
                 return Err(EmbedError::NonFiniteInput { index });
@@ -159,17 +203,29 @@ impl Embedder {
         Ok(out)
     }
 
-    fn run_batch(&mut self, chunk: &[&[f32]], out: &mut Vec<WindowEmbedding>) -> Result<(), EmbedError> {
+    fn run_batch(
+        &mut self,
+        chunk: &[&[f32]],
+        out: &mut Vec<WindowEmbedding>,
+    ) -> Result<(), EmbedError> {
         let n = chunk.len();
         self.input.clear();
         for w in chunk {
             self.input.extend_from_slice(w);
         }
         let inference = |e: ort::Error| EmbedError::Inference(e.to_string());
-        let tensor = TensorRef::from_array_view(([n, WINDOW_SAMPLES], &self.input[..])).map_err(inference)?;
-        let outputs = self.session.run(ort::inputs!["audio" => tensor]).map_err(inference)?;
-        let (emb_shape, emb) = outputs["embedding"].try_extract_tensor::<f32>().map_err(inference)?;
-        let (log_shape, logits) = outputs["logits"].try_extract_tensor::<f32>().map_err(inference)?;
+        let tensor = TensorRef::from_array_view(([n, WINDOW_SAMPLES], &self.input[..]))
+            .map_err(inference)?;
+        let outputs = self
+            .session
+            .run(ort::inputs!["audio" => tensor])
+            .map_err(inference)?;
+        let (emb_shape, emb) = outputs["embedding"]
+            .try_extract_tensor::<f32>()
+            .map_err(inference)?;
+        let (log_shape, logits) = outputs["logits"]
+            .try_extract_tensor::<f32>()
+            .map_err(inference)?;
         if emb.len() != n * EMBEDDING_DIM || logits.len() != n * N_SPECIES {
             return Err(EmbedError::Inference(format!(
                 "unexpected output shapes {emb_shape:?} and {log_shape:?} for a batch of {n}"
@@ -186,7 +242,10 @@ impl Embedder {
 }
 
 fn check_signature(session: &Session, path: &Path) -> Result<(), EmbedError> {
-    let mismatch = |reason: String| EmbedError::ModelMismatch { path: path.to_path_buf(), reason };
+    let mismatch = |reason: String| EmbedError::ModelMismatch {
+        path: path.to_path_buf(),
+        reason,
+    };
     let dims = |outlets: &[ort::value::Outlet], name: &str| -> Result<Vec<i64>, EmbedError> {
         let outlet = outlets
             .iter()
@@ -203,9 +262,15 @@ fn check_signature(session: &Session, path: &Path) -> Result<(), EmbedError> {
         ("embedding", EMBEDDING_DIM as i64, false),
         ("logits", N_SPECIES as i64, false),
     ] {
-        let d = if input { dims(session.inputs(), name)? } else { dims(session.outputs(), name)? };
+        let d = if input {
+            dims(session.inputs(), name)?
+        } else {
+            dims(session.outputs(), name)?
+        };
         if d.len() != 2 || d[1] != want {
-            return Err(mismatch(format!("'{name}' has shape {d:?}, expected [batch, {want}]")));
+            return Err(mismatch(format!(
+                "'{name}' has shape {d:?}, expected [batch, {want}]"
+            )));
         }
     }
     Ok(())
@@ -228,7 +293,10 @@ mod tests {
         logits[7] = 3.0;
         logits[42] = 1.0;
         logits[99] = 2.0;
-        let w = WindowEmbedding { embedding: vec![], logits };
+        let w = WindowEmbedding {
+            embedding: vec![],
+            logits,
+        };
         let top: Vec<u16> = w.top_species(3).iter().map(|s| s.species).collect();
         assert_eq!(top, vec![7, 99, 42]);
     }
