@@ -1,0 +1,605 @@
+//! `bench-index`: benchmark of syrinx-index against exact search (and, via `peers_index.py`,
+//! hnswlib / faiss / usearch on the same files and ground truth).
+//!
+//! Subcommands (see `benches/run_index.sh` for the full pipeline):
+//! - `gen`: write seeded BirdNET-like base and query sets (`syrinx_index::synth`) as `.npy`;
+//! - `split-real`: split real embeddings into base and held-out queries;
+//! - `gt`: exact k-NN ground truth (same metric as the index), cached next to its inputs;
+//! - `build`: build and commit an index from a base file (one process: build time, build RSS);
+//! - `search`: open the index in a fresh process and sweep `ef` single-threaded
+//!   (recall@k, QPS, p50/p99, index resident bytes, VmRSS/VmHWM);
+//! - `report`: merge JSON result files (ours and peers') into one table, markdown and a PNG plot.
+
+#[path = "index_io.rs"]
+mod index_io;
+#[path = "index_report.rs"]
+mod index_report;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use clap::{Parser, Subcommand};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use syrinx_index::synth::SynthModel;
+use syrinx_index::{Index, IndexParams, Metric, Rerank, SearchOptions, StoreKind, Traversal};
+
+use index_io::{read_f32, read_i32, rss, write_f32, write_i32};
+
+/// One line of results (shared schema with peers_index.py).
+#[derive(Serialize, Deserialize, Clone, Debug, Default)]
+pub struct Row {
+    pub system: String,
+    pub dataset: String,
+    pub n: usize,
+    pub nq: usize,
+    pub param: String,
+    pub recall: f64,
+    pub qps: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub build_s: f64,
+    /// Resident bytes of the index (ours: memory_report().resident_bytes; peers: their own size).
+    pub index_bytes: u64,
+    /// Peak RSS (VmHWM) of the search process.
+    pub hwm_bytes: u64,
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Parser)]
+#[command(about = "syrinx-index benchmark")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Generate a BirdNET-like base set and a query set (skipped if the files exist).
+    Gen {
+        #[arg(long)]
+        n: usize,
+        #[arg(long, default_value_t = 1000)]
+        queries: usize,
+        #[arg(long, default_value_t = 1024)]
+        dim: usize,
+        #[arg(long, default_value_t = 42)]
+        model_seed: u64,
+        #[arg(long)]
+        base_out: PathBuf,
+        #[arg(long)]
+        query_out: PathBuf,
+    },
+    /// Split real embeddings into base and held-out queries (seeded).
+    SplitReal {
+        #[arg(long)]
+        input: PathBuf,
+        #[arg(long, default_value_t = 500)]
+        queries: usize,
+        #[arg(long)]
+        base_out: PathBuf,
+        #[arg(long)]
+        query_out: PathBuf,
+    },
+    /// Exact ground truth (cached: skipped when up to date).
+    Gt {
+        #[arg(long)]
+        base: PathBuf,
+        #[arg(long)]
+        queries: PathBuf,
+        #[arg(long, default_value = "cosine")]
+        metric: String,
+        #[arg(long, default_value_t = 10)]
+        k: usize,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Build an index from a base file.
+    Build {
+        #[arg(long)]
+        base: PathBuf,
+        #[arg(long)]
+        index_dir: PathBuf,
+        #[arg(long, default_value = "cosine")]
+        metric: String,
+        #[arg(long, default_value_t = 16)]
+        m: usize,
+        #[arg(long, default_value_t = 200)]
+        efc: usize,
+        #[arg(long, default_value = "f32")]
+        store: String,
+        /// Insert the last `incremental` rows one batch of 1000 at a time after the bulk build
+        /// (reports the time per 1000-vector insert).
+        #[arg(long, default_value_t = 0)]
+        incremental: usize,
+    },
+    /// Open an index and sweep ef.
+    Search {
+        #[arg(long)]
+        index_dir: PathBuf,
+        #[arg(long)]
+        queries: PathBuf,
+        #[arg(long)]
+        gt: PathBuf,
+        #[arg(long, default_value_t = 10)]
+        k: usize,
+        #[arg(long, default_value = "10,16,24,32,48,64,96,128,192,256")]
+        ef: String,
+        #[arg(long, default_value = "bounded")]
+        rerank: String,
+        /// estimated | refined
+        #[arg(long, default_value = "estimated")]
+        traversal: String,
+        #[arg(long)]
+        system: Option<String>,
+        #[arg(long)]
+        dataset: String,
+        #[arg(long)]
+        json: PathBuf,
+    },
+    /// Merge result files into a table, markdown and a plot.
+    Report {
+        #[arg(long, num_args = 1..)]
+        json: Vec<PathBuf>,
+        #[arg(long)]
+        md: Option<PathBuf>,
+        #[arg(long)]
+        png: Option<PathBuf>,
+        /// Dataset plotted (default: the first one).
+        #[arg(long)]
+        plot_dataset: Option<String>,
+        #[arg(long, default_value = "")]
+        preamble: String,
+    },
+}
+
+fn parse_metric(s: &str) -> Result<Metric, String> {
+    match s {
+        "cosine" => Ok(Metric::Cosine),
+        "ip" | "inner_product" => Ok(Metric::InnerProduct),
+        "l2" => Ok(Metric::L2),
+        _ => Err(format!("unknown metric {s}")),
+    }
+}
+
+fn main() {
+    if let Err(e) = run(Cli::parse()) {
+        eprintln!("bench-index: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    match cli.cmd {
+        Cmd::Gen {
+            n,
+            queries,
+            dim,
+            model_seed,
+            base_out,
+            query_out,
+        } => gen(n, queries, dim, model_seed, &base_out, &query_out),
+        Cmd::SplitReal {
+            input,
+            queries,
+            base_out,
+            query_out,
+        } => split_real(&input, queries, &base_out, &query_out),
+        Cmd::Gt {
+            base,
+            queries,
+            metric,
+            k,
+            out,
+        } => ground_truth(&base, &queries, parse_metric(&metric)?, k, &out),
+        Cmd::Build {
+            base,
+            index_dir,
+            metric,
+            m,
+            efc,
+            store,
+            incremental,
+        } => build(
+            &base,
+            &index_dir,
+            parse_metric(&metric)?,
+            m,
+            efc,
+            &store,
+            incremental,
+        ),
+        Cmd::Search {
+            index_dir,
+            queries,
+            gt,
+            k,
+            ef,
+            rerank,
+            traversal,
+            system,
+            dataset,
+            json,
+        } => search(
+            &index_dir, &queries, &gt, k, &ef, &rerank, &traversal, system, &dataset, &json,
+        ),
+        Cmd::Report {
+            json,
+            md,
+            png,
+            plot_dataset,
+            preamble,
+        } => index_report::report(
+            &json,
+            md.as_deref(),
+            png.as_deref(),
+            plot_dataset.as_deref(),
+            &preamble,
+        ),
+    }
+}
+
+fn gen(
+    n: usize,
+    nq: usize,
+    dim: usize,
+    seed: u64,
+    base: &Path,
+    query: &Path,
+) -> Result<(), String> {
+    let model = SynthModel::birdnet_like(dim, seed);
+    for (path, rows, sseed) in [(base, n, 1u64), (query, nq, 2u64)] {
+        if path.exists() {
+            println!("gen: {} exists, kept", path.display());
+            continue;
+        }
+        if let Some(p) = path.parent() {
+            std::fs::create_dir_all(p).map_err(|e| e.to_string())?;
+        }
+        let t = Instant::now();
+        // Generate in chunks to bound memory at 1M rows.
+        let mut all = Vec::with_capacity(rows * dim);
+        let chunk = 65536;
+        let mut start = 0;
+        while start < rows {
+            let c = chunk.min(rows - start);
+            let part = model.sample(c, sseed.wrapping_mul(1_000_003).wrapping_add(start as u64));
+            all.extend_from_slice(&part);
+            start += c;
+        }
+        write_f32(path, rows, dim, &all)?;
+        println!(
+            "gen: wrote {} ({rows} x {dim}) in {:.1}s",
+            path.display(),
+            t.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
+}
+
+fn split_real(input: &Path, nq: usize, base: &Path, query: &Path) -> Result<(), String> {
+    let m = read_f32(input)?;
+    let nq = nq.min(m.rows / 5);
+    // Seeded choice of held-out rows (Fisher-Yates prefix on a SplitMix sequence).
+    let mut idx: Vec<usize> = (0..m.rows).collect();
+    let mut s = 0x9E37_79B9_7F4A_7C15u64;
+    for i in 0..nq {
+        s = s.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = s;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        let j = i + (z ^ (z >> 31)) as usize % (m.rows - i);
+        idx.swap(i, j);
+    }
+    let (q, b) = idx.split_at(nq);
+    let mut b = b.to_vec();
+    b.sort_unstable();
+    let take = |ids: &[usize]| {
+        ids.iter()
+            .flat_map(|&i| m.row(i).to_vec())
+            .collect::<Vec<f32>>()
+    };
+    write_f32(base, b.len(), m.cols, &take(&b))?;
+    write_f32(query, q.len(), m.cols, &take(q))?;
+    println!(
+        "split-real: {} base rows, {} held-out queries",
+        b.len(),
+        q.len()
+    );
+    Ok(())
+}
+
+fn file_stamp(p: &Path) -> String {
+    std::fs::metadata(p)
+        .map(|m| {
+            let t = m
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_secs());
+            format!("{}:{}", m.len(), t)
+        })
+        .unwrap_or_default()
+}
+
+fn ground_truth(
+    base: &Path,
+    queries: &Path,
+    metric: Metric,
+    k: usize,
+    out: &Path,
+) -> Result<(), String> {
+    let stamp = format!(
+        "{}|{}|{:?}|{k}",
+        file_stamp(base),
+        file_stamp(queries),
+        metric
+    );
+    let side = out.with_extension("stamp");
+    if out.exists() && std::fs::read_to_string(&side).ok().as_deref() == Some(stamp.as_str()) {
+        println!("gt: {} up to date", out.display());
+        return Ok(());
+    }
+    let t = Instant::now();
+    let mut b = read_f32(base)?;
+    let mut q = read_f32(queries)?;
+    if b.cols != q.cols {
+        return Err("base and queries differ in dimension".into());
+    }
+    let dim = b.cols;
+    if metric == Metric::Cosine {
+        for m in [&mut b, &mut q] {
+            m.data.par_chunks_mut(dim).for_each(|r| {
+                let n = syrinx_index::dot_f32(r, r).sqrt();
+                if n > 0.0 {
+                    r.iter_mut().for_each(|x| *x /= n);
+                }
+            });
+        }
+    }
+    let ids: Vec<i32> = (0..q.rows)
+        .into_par_iter()
+        .flat_map_iter(|qi| {
+            let qv = q.row(qi);
+            let mut top: Vec<(f32, u32)> = Vec::with_capacity(k + 1);
+            for i in 0..b.rows {
+                let x = b.row(i);
+                let d = match metric {
+                    Metric::Cosine => 1.0 - syrinx_index::dot_f32(qv, x),
+                    Metric::InnerProduct => -syrinx_index::dot_f32(qv, x),
+                    Metric::L2 => syrinx_index::l2sq_f32(qv, x),
+                };
+                if top.len() < k || d < top[top.len() - 1].0 {
+                    let pos = top.partition_point(|e| e.0 <= d);
+                    top.insert(pos, (d, i as u32));
+                    top.truncate(k);
+                }
+            }
+            let mut r: Vec<i32> = top.iter().map(|e| e.1 as i32).collect();
+            r.resize(k, -1);
+            r
+        })
+        .collect();
+    write_i32(out, q.rows, k, &ids)?;
+    std::fs::write(&side, stamp).map_err(|e| e.to_string())?;
+    println!(
+        "gt: {} ({} queries, k={k}, {:?}) in {:.1}s",
+        out.display(),
+        q.rows,
+        metric,
+        t.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+#[derive(Serialize, Deserialize, Default)]
+struct BuildInfo {
+    n: usize,
+    build_s: f64,
+    commit_s: f64,
+    insert1000_ms: f64,
+    resident_bytes: u64,
+    mapped_bytes: u64,
+    build_hwm: u64,
+    m: usize,
+    efc: usize,
+    store: String,
+}
+
+fn build(
+    base: &Path,
+    dir: &Path,
+    metric: Metric,
+    m: usize,
+    efc: usize,
+    store: &str,
+    incremental: usize,
+) -> Result<(), String> {
+    let b = read_f32(base)?;
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).map_err(|e| e.to_string())?;
+    }
+    let mut p = IndexParams::new(b.cols);
+    p.metric = metric;
+    p.m = m;
+    p.ef_construction = efc;
+    p.store = if store == "f16" {
+        StoreKind::F16
+    } else {
+        StoreKind::F32
+    };
+    let mut idx = Index::create(dir, p).map_err(|e| e.to_string())?;
+    let bulk = b.rows - incremental.min(b.rows);
+    let t = Instant::now();
+    idx.insert_batch(&b.data[..bulk * b.cols])
+        .map_err(|e| e.to_string())?;
+    let build_s = t.elapsed().as_secs_f64();
+    let mut ins = Vec::new();
+    let mut start = bulk;
+    while start < b.rows {
+        let end = (start + 1000).min(b.rows);
+        let t = Instant::now();
+        idx.insert_batch(&b.data[start * b.cols..end * b.cols])
+            .map_err(|e| e.to_string())?;
+        ins.push(t.elapsed().as_secs_f64() * 1000.0 * 1000.0 / (end - start) as f64);
+        start = end;
+    }
+    let t = Instant::now();
+    idx.commit().map_err(|e| e.to_string())?;
+    let commit_s = t.elapsed().as_secs_f64();
+    let mr = idx.memory_report();
+    let info = BuildInfo {
+        n: b.rows,
+        build_s,
+        commit_s,
+        insert1000_ms: if ins.is_empty() {
+            0.0
+        } else {
+            ins.iter().sum::<f64>() / ins.len() as f64
+        },
+        resident_bytes: mr.resident_bytes,
+        mapped_bytes: mr.mapped_vector_bytes,
+        build_hwm: rss().1,
+        m,
+        efc,
+        store: store.to_string(),
+    };
+    println!(
+        "build: n={} bulk {:.1}s ({} threads), commit {:.2}s, insert of 1000 into the built index {:.0} ms, resident {:.1} MB, vectors file {:.1} MB, build VmHWM {:.0} MB",
+        info.n,
+        build_s,
+        rayon::current_num_threads(),
+        commit_s,
+        info.insert1000_ms,
+        mr.resident_bytes as f64 / 1e6,
+        mr.mapped_vector_bytes as f64 / 1e6,
+        info.build_hwm as f64 / 1e6
+    );
+    let js = serde_json::to_string_pretty(&info).map_err(|e| e.to_string())?;
+    std::fs::write(dir.with_extension("build.json"), js).map_err(|e| e.to_string())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn search(
+    dir: &Path,
+    queries: &Path,
+    gt: &Path,
+    k: usize,
+    efs: &str,
+    rerank: &str,
+    traversal: &str,
+    system: Option<String>,
+    dataset: &str,
+    json: &Path,
+) -> Result<(), String> {
+    let info: BuildInfo = std::fs::read_to_string(dir.with_extension("build.json"))
+        .ok()
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or_default();
+    let q = read_f32(queries)?;
+    let g = read_i32(gt)?;
+    if g.rows != q.rows || g.cols < k {
+        return Err("ground truth does not match the queries".into());
+    }
+    let t = Instant::now();
+    let idx = Index::open(dir).map_err(|e| e.to_string())?;
+    let open_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let rerank_mode = if rerank == "all" {
+        Rerank::All
+    } else {
+        Rerank::Bounded
+    };
+    let trav = if traversal == "refined" {
+        Traversal::Refined
+    } else {
+        Traversal::Estimated
+    };
+    let system = system.unwrap_or_else(|| {
+        format!(
+            "syrinx rabitq1+{} {traversal} M={} efC={}",
+            info.store, info.m, info.efc
+        )
+    });
+    println!(
+        "search: opened {} ({} vectors) in {open_ms:.1} ms",
+        dir.display(),
+        idx.len()
+    );
+    let efs: Vec<usize> = efs
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    // Warm-up pass: page the mapped vectors in (peers hold theirs in RAM).
+    for i in 0..q.rows {
+        let o = SearchOptions {
+            ef: efs.last().copied(),
+            rerank: rerank_mode,
+            traversal: trav,
+            ..Default::default()
+        };
+        let _ = idx.search(q.row(i), k, &o);
+    }
+    let mut rows = Vec::new();
+    for &ef in &efs {
+        let o = SearchOptions {
+            ef: Some(ef),
+            rerank: rerank_mode,
+            traversal: trav,
+            ..Default::default()
+        };
+        let mut lat = Vec::with_capacity(q.rows);
+        let mut hits = 0usize;
+        let t0 = Instant::now();
+        for i in 0..q.rows {
+            let t = Instant::now();
+            let res = idx.search(q.row(i), k, &o).map_err(|e| e.to_string())?;
+            lat.push(t.elapsed().as_secs_f64() * 1000.0);
+            let truth = &g.row(i)[..k];
+            hits += res
+                .iter()
+                .filter(|h| truth.contains(&(h.id as i32)))
+                .count();
+        }
+        let total = t0.elapsed().as_secs_f64();
+        lat.sort_by(|a, b| a.total_cmp(b));
+        let pct = |p: f64| lat[((lat.len() as f64 - 1.0) * p).round() as usize];
+        let mr = idx.memory_report();
+        let row = Row {
+            system: system.clone(),
+            dataset: dataset.to_string(),
+            n: idx.len(),
+            nq: q.rows,
+            param: format!("ef={ef}"),
+            recall: hits as f64 / (q.rows * k) as f64,
+            qps: q.rows as f64 / total,
+            p50_ms: pct(0.5),
+            p99_ms: pct(0.99),
+            build_s: info.build_s,
+            index_bytes: mr.resident_bytes,
+            hwm_bytes: rss().1,
+            note: format!(
+                "open {open_ms:.0} ms; vectors file {:.0} MB mapped; insert 1000: {:.0} ms",
+                mr.mapped_vector_bytes as f64 / 1e6,
+                info.insert1000_ms
+            ),
+        };
+        println!(
+            "  {:<40} {:>8} recall {:.4}  QPS {:>8.0}  p50 {:.3} ms  p99 {:.3} ms",
+            row.system, row.param, row.recall, row.qps, row.p50_ms, row.p99_ms
+        );
+        rows.push(row);
+    }
+    let (rss_now, hwm) = rss();
+    println!(
+        "search: resident (index-reported) {:.1} MB; process VmRSS {:.0} MB, VmHWM {:.0} MB",
+        idx.memory_report().resident_bytes as f64 / 1e6,
+        rss_now as f64 / 1e6,
+        hwm as f64 / 1e6
+    );
+    for r in rows.iter_mut() {
+        r.hwm_bytes = hwm;
+    }
+    let js = serde_json::to_string_pretty(&rows).map_err(|e| e.to_string())?;
+    std::fs::write(json, js).map_err(|e| e.to_string())
+}

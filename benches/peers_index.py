@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""Peers for the syrinx-index benchmark: hnswlib, faiss (IndexHNSWFlat) and usearch (f32, f16, i8, b1)
+on the SAME vector files and ground truth as `bench-index`, writing rows in the same JSON schema.
+
+  peers_index.py run   --base B.npy --queries Q.npy --gt GT.npy --dataset NAME --json OUT.json
+  peers_index.py stats FILE.npy [FILE.npy ...]     # BirdNET statistics side by side
+
+Build uses --threads threads (default 2); every search is single-threaded, one query at a time
+(the Python call overhead, ~5-10 us per query, is included in the peers' latencies).
+Metric: cosine (vectors L2-normalised; the same ground truth as the Rust bench).
+"""
+import argparse, json, os, sys, tempfile, time
+
+import numpy as np
+
+
+def hwm_bytes():
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def normalise(x):
+    n = np.linalg.norm(x, axis=1, keepdims=True)
+    n[n == 0] = 1
+    return (x / n).astype(np.float32)
+
+
+def sweep(name, dataset, search_one, efs, set_ef, queries, gt, k, build_s, index_bytes, note=""):
+    rows = []
+    # warm-up
+    for q in queries[: min(100, len(queries))]:
+        search_one(q, k)
+    for ef in efs:
+        set_ef(ef)
+        lat = np.empty(len(queries))
+        hits = 0
+        t0 = time.perf_counter()
+        for i, q in enumerate(queries):
+            t = time.perf_counter()
+            ids = search_one(q, k)
+            lat[i] = (time.perf_counter() - t) * 1000
+            hits += len(set(int(x) for x in ids[:k]) & set(int(x) for x in gt[i, :k]))
+        total = time.perf_counter() - t0
+        row = dict(system=name, dataset=dataset, n=0, nq=len(queries), param=f"ef={ef}",
+                   recall=hits / (len(queries) * k), qps=len(queries) / total,
+                   p50_ms=float(np.percentile(lat, 50)), p99_ms=float(np.percentile(lat, 99)),
+                   build_s=build_s, index_bytes=int(index_bytes), hwm_bytes=0, note=note)
+        print(f"  {name:<40} {row['param']:>8} recall {row['recall']:.4f}  QPS {row['qps']:>8.0f}  "
+              f"p50 {row['p50_ms']:.3f} ms  p99 {row['p99_ms']:.3f} ms", flush=True)
+        rows.append(row)
+    return rows
+
+
+def run(args):
+    base = normalise(np.load(args.base, mmap_mode="r")[:])
+    queries = normalise(np.load(args.queries))
+    gt = np.load(args.gt)
+    k, n, d = args.k, base.shape[0], base.shape[1]
+    efs = [int(x) for x in args.ef.split(",")]
+    libs = args.libs.split(",")
+    rows = []
+    ids = np.arange(n)
+    if "hnswlib" in libs:
+        import hnswlib
+        idx = hnswlib.Index(space="ip", dim=d)  # vectors normalised: ip == cosine
+        idx.init_index(max_elements=n, M=16, ef_construction=200, random_seed=100)
+        idx.set_num_threads(args.threads)
+        t = time.perf_counter(); idx.add_items(base, ids); bs = time.perf_counter() - t
+        idx.set_num_threads(1)
+        size = n * (8 * 16 + 4 + 4 * d + 8)  # hnswlib's own per-element memory (level 0 + data + label)
+        rows += sweep("hnswlib M=16 efC=200", args.dataset, lambda q, k: idx.knn_query(q, k=k)[0][0], efs,
+                      lambda ef: idx.set_ef(max(ef, k)), queries, gt, k, bs, size)
+        del idx
+    if "faiss" in libs:
+        import faiss
+        faiss.omp_set_num_threads(args.threads)
+        idx = faiss.IndexHNSWFlat(d, 16, faiss.METRIC_INNER_PRODUCT)
+        idx.hnsw.efConstruction = 200
+        t = time.perf_counter(); idx.add(base); bs = time.perf_counter() - t
+        faiss.omp_set_num_threads(1)
+        size = len(faiss.serialize_index(idx))
+        rows += sweep("faiss HNSWFlat M=16 efC=200", args.dataset, lambda q, k: idx.search(q[None, :], k)[1][0], efs,
+                      lambda ef: setattr(idx.hnsw, "efSearch", max(ef, k)), queries, gt, k, bs, size)
+        del idx
+    for dt in ("f32", "f16", "i8"):
+        if f"usearch-{dt}" not in libs:
+            continue
+        from usearch.index import Index as UIndex
+        idx = UIndex(ndim=d, metric="cos", dtype=dt, connectivity=16, expansion_add=200)
+        t = time.perf_counter(); idx.add(ids, base, threads=args.threads); bs = time.perf_counter() - t
+        rows += sweep(f"usearch {dt} conn=16 add=200", args.dataset,
+                      lambda q, k, idx=idx: idx.search(q, k, threads=1).keys, efs,
+                      lambda ef, idx=idx: setattr(idx, "expansion_search", max(ef, k)), queries, gt, k, bs, idx.memory_usage)
+        del idx
+    if "usearch-b1" in libs:
+        from usearch.index import Index as UIndex
+        mu = base.mean(0)
+        bits = np.packbits((base - mu) > 0, axis=1)
+        idx = UIndex(ndim=d, metric="hamming", dtype="b1", connectivity=16, expansion_add=200)
+        t = time.perf_counter(); idx.add(ids, bits, threads=args.threads); bs = time.perf_counter() - t
+        cand = 16 * k
+
+        def s1(q, k):
+            qb = np.packbits((q - mu) > 0)
+            c = idx.search(qb, cand, threads=1).keys
+            sc = base[c] @ q  # exact cosine rerank
+            return c[np.argsort(-sc)[:k]]
+        rows += sweep(f"usearch b1 (centred signs) + rerank {cand}", args.dataset, s1, efs,
+                      lambda ef: setattr(idx, "expansion_search", max(ef, cand)), queries, gt, k, bs, idx.memory_usage,
+                      note="float rerank from RAM")
+        del idx
+    hwm = hwm_bytes()
+    for r in rows:
+        r["n"] = n
+        r["hwm_bytes"] = hwm
+        r["note"] = (r["note"] + "; " if r["note"] else "") + "python process peak includes the loaded base set"
+    with open(args.json, "w") as f:
+        json.dump(rows, f, indent=1)
+
+
+def stats(files):
+    out = {}
+    for p in files:
+        X = np.load(p, mmap_mode="r")
+        r = np.random.default_rng(0)
+        sel = np.sort(r.choice(len(X), min(len(X), 5000), replace=False))
+        X = np.asarray(X[sel], dtype=np.float64)
+        i, j = r.integers(0, len(X), 3000), r.integers(0, len(X), 3000)
+        nr = np.linalg.norm(X, axis=1)
+        cos = ((X[i] * X[j]).sum(1) / (nr[i] * nr[j]))[i != j]
+        Xc = X - X.mean(0)
+        nc = np.linalg.norm(Xc, axis=1)
+        cosc = ((Xc[i] * Xc[j]).sum(1) / (nc[i] * nc[j]))[i != j]
+        ev = np.clip(np.linalg.eigvalsh(np.cov(Xc.T))[::-1], 0, None)
+        ev = ev / ev.sum()
+        out[os.path.basename(p)] = {
+            "rows (sampled)": f"{len(X)}", "min": f"{X.min():.3f}", "exact zeros": f"{(X == 0).mean():.1%}",
+            "mean": f"{X.mean():.3f}", "L2 norm": f"{nr.mean():.1f} +- {nr.std():.1f}",
+            "random-pair cosine raw": f"{cos.mean():.3f}", "... centred": f"{cosc.mean():.3f}",
+            "PCA top16/64/256": f"{ev[:16].sum():.0%} / {ev[:64].sum():.0%} / {ev[:256].sum():.0%}",
+            "participation ratio": f"{1 / (ev ** 2).sum():.0f}"}
+    keys = list(next(iter(out.values())).keys())
+    names = list(out)
+    lines = ["| statistic | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    for k in keys:
+        lines.append(f"| {k} | " + " | ".join(out[n][k] for n in names) + " |")
+    print("\n".join(lines))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("run")
+    r.add_argument("--base", required=True); r.add_argument("--queries", required=True)
+    r.add_argument("--gt", required=True); r.add_argument("--dataset", required=True)
+    r.add_argument("--json", required=True); r.add_argument("--k", type=int, default=10)
+    r.add_argument("--threads", type=int, default=2)
+    r.add_argument("--ef", default="10,16,24,32,48,64,96,128,192,256")
+    r.add_argument("--libs", default="hnswlib,faiss,usearch-f32,usearch-f16,usearch-i8,usearch-b1")
+    s = sub.add_parser("stats"); s.add_argument("files", nargs="+")
+    a = ap.parse_args()
+    run(a) if a.cmd == "run" else stats(a.files)
+
+
+if __name__ == "__main__":
+    main()

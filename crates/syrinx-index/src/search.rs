@@ -1,0 +1,320 @@
+//! Graph traversal (shared by build and search), rerank and filtered scans.
+
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
+
+use crate::graph::Graph;
+use crate::metric::Metric;
+use crate::rabitq::QueryCode;
+use crate::simd;
+use crate::store::VectorStore;
+use crate::visited::VisitedList;
+
+/// A candidate: distance and id, ordered by distance (then id).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Cand {
+    pub d: f32,
+    pub id: u32,
+}
+
+impl PartialEq for Cand {
+    fn eq(&self, o: &Self) -> bool {
+        self.cmp(o) == Ordering::Equal
+    }
+}
+impl Eq for Cand {}
+impl PartialOrd for Cand {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Cand {
+    fn cmp(&self, o: &Self) -> Ordering {
+        self.d.total_cmp(&o.d).then(self.id.cmp(&o.id))
+    }
+}
+
+/// Distance from the current query to a node.
+pub(crate) trait Oracle {
+    fn dist(&self, id: u32) -> f32;
+    #[inline]
+    fn prefetch(&self, _id: u32) {}
+}
+
+/// Exact distances from the vector store (graph construction).
+pub(crate) struct ExactOracle<'a> {
+    pub store: &'a VectorStore,
+    pub metric: Metric,
+    pub q: &'a [f32],
+}
+
+impl Oracle for ExactOracle<'_> {
+    #[inline]
+    fn dist(&self, id: u32) -> f32 {
+        self.store.distance(self.metric, self.q, id)
+    }
+}
+
+/// Estimated distances from the in-RAM RaBitQ codes (search traversal).
+pub(crate) struct CodeOracle<'a> {
+    pub qc: &'a QueryCode,
+    pub codes: &'a [u64],
+    pub stride: usize,
+}
+
+impl CodeOracle<'_> {
+    #[inline]
+    pub fn record(&self, id: u32) -> Option<&[u64]> {
+        let a = id as usize * self.stride;
+        self.codes.get(a..a + self.stride)
+    }
+}
+
+impl Oracle for CodeOracle<'_> {
+    #[inline]
+    fn dist(&self, id: u32) -> f32 {
+        match self.record(id) {
+            Some(r) => self.qc.estimate(r),
+            None => f32::INFINITY,
+        }
+    }
+    #[inline]
+    fn prefetch(&self, id: u32) {
+        if let Some(r) = self.record(id) {
+            simd::prefetch(r, 3);
+        }
+    }
+}
+
+/// Greedy descent on one level (ef = 1).
+pub(crate) fn greedy<O: Oracle>(
+    g: &Graph,
+    o: &O,
+    mut cur: Cand,
+    level: u8,
+    nbuf: &mut Vec<u32>,
+) -> Cand {
+    loop {
+        let mut changed = false;
+        g.neighbors_into(cur.id, level, nbuf);
+        for &nb in nbuf.iter() {
+            o.prefetch(nb);
+        }
+        for &nb in nbuf.iter() {
+            let d = o.dist(nb);
+            if d < cur.d {
+                cur = Cand { d, id: nb };
+                changed = true;
+            }
+        }
+        if !changed {
+            return cur;
+        }
+    }
+}
+
+/// Beam search on one level. Returns up to `ef` accepted nodes, sorted by ascending distance.
+/// Nodes that fail `accept` (deleted, filtered out, the node being inserted) are traversed but
+/// not returned. Stops when the best unexpanded candidate is worse than the worst result.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn search_layer<O: Oracle, A: Fn(u32) -> bool>(
+    g: &Graph,
+    o: &O,
+    eps: &[Cand],
+    ef: usize,
+    level: u8,
+    vis: &mut VisitedList,
+    nbuf: &mut Vec<u32>,
+    accept: A,
+) -> Vec<Cand> {
+    let ef = ef.max(1);
+    let mut cands: BinaryHeap<Reverse<Cand>> = BinaryHeap::with_capacity(ef * 4);
+    let mut res: BinaryHeap<Cand> = BinaryHeap::with_capacity(ef + 1);
+    for &e in eps {
+        if vis.insert(e.id) {
+            cands.push(Reverse(e));
+            if accept(e.id) {
+                res.push(e);
+                if res.len() > ef {
+                    res.pop();
+                }
+            }
+        }
+    }
+    while let Some(Reverse(c)) = cands.pop() {
+        if res.len() >= ef {
+            if let Some(w) = res.peek() {
+                if c.d > w.d {
+                    break;
+                }
+            }
+        }
+        g.neighbors_into(c.id, level, nbuf);
+        nbuf.retain(|&nb| !vis.contains(nb));
+        for &nb in nbuf.iter().take(4) {
+            o.prefetch(nb);
+        }
+        for i in 0..nbuf.len() {
+            let nb = nbuf[i];
+            if let Some(&next) = nbuf.get(i + 4) {
+                o.prefetch(next);
+            }
+            if !vis.insert(nb) {
+                continue;
+            }
+            let d = o.dist(nb);
+            let worst = res.peek().map_or(f32::INFINITY, |w| w.d);
+            if res.len() < ef || d < worst {
+                cands.push(Reverse(Cand { d, id: nb }));
+                if accept(nb) {
+                    res.push(Cand { d, id: nb });
+                    if res.len() > ef {
+                        res.pop();
+                    }
+                }
+            }
+        }
+    }
+    res.into_sorted_vec()
+}
+
+/// How the shortlist found with code estimates is re-scored with exact distances.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Rerank {
+    /// Re-score candidates in order of the RaBitQ lower bound (estimate minus error bound) and stop
+    /// as soon as the next lower bound exceeds the current k-th exact distance (default).
+    #[default]
+    Bounded,
+    /// Re-score every candidate of the shortlist.
+    All,
+}
+
+/// Exact top-k among `cands` (ids with estimate and error half-width), by lower bound order.
+pub(crate) fn rerank(
+    store: &VectorStore,
+    metric: Metric,
+    q: &[f32],
+    mut cands: Vec<(f32, f32, u32)>,
+    k: usize,
+    mode: Rerank,
+) -> Vec<Cand> {
+    // Sort by lower bound = estimate - bound.
+    cands.sort_unstable_by(|a, b| (a.0 - a.1).total_cmp(&(b.0 - b.1)));
+    let mut top: BinaryHeap<Cand> = BinaryHeap::with_capacity(k + 1);
+    for (est, bound, id) in cands {
+        if mode == Rerank::Bounded && top.len() >= k {
+            if let Some(w) = top.peek() {
+                if est - bound > w.d {
+                    break;
+                }
+            }
+        }
+        let d = store.distance(metric, q, id);
+        if top.len() < k {
+            top.push(Cand { d, id });
+        } else if let Some(w) = top.peek() {
+            if d < w.d {
+                top.pop();
+                top.push(Cand { d, id });
+            }
+        }
+    }
+    top.into_sorted_vec()
+}
+
+/// Level-0 search that navigates on RaBitQ estimates and keeps an exact result set: a visited
+/// node is re-scored from the vector store only when its lower bound (estimate minus
+/// `bound_scale` x error bound) could enter the current top-`ef`; the walk stops when the next
+/// candidate's lower bound is worse than the worst exact result. Returns the top `k` (exact,
+/// ascending) and the number of exact distance computations.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn search_refined<A: Fn(u32) -> bool>(
+    g: &Graph,
+    o: &CodeOracle<'_>,
+    store: &VectorStore,
+    metric: Metric,
+    q: &[f32],
+    entry: Cand,
+    ef: usize,
+    k: usize,
+    bound_scale: f32,
+    vis: &mut VisitedList,
+    nbuf: &mut Vec<u32>,
+    accept: A,
+) -> (Vec<Cand>, usize) {
+    let ef = ef.max(k).max(1);
+    let mut exact_n = 0usize;
+    // Candidates are keyed by their estimate and the walk stops on their *lower bound*, even when
+    // the exact distance is known: keying on exact distances made the walk terminate like plain
+    // HNSW (measured at 100k: recall 0.66 instead of 0.96 at ef = 32, i.e. worse at equal QPS).
+    let mut cands: BinaryHeap<Reverse<Cand>> = BinaryHeap::with_capacity(ef * 4);
+    let mut res: BinaryHeap<Cand> = BinaryHeap::with_capacity(ef + 1);
+    let lb_of = |id: u32| -> (f32, f32) {
+        match o.record(id) {
+            Some(r) => {
+                let (e, b) = o.qc.estimate_with_bound(r);
+                (e, e - bound_scale * b)
+            }
+            None => (f32::INFINITY, f32::INFINITY),
+        }
+    };
+    vis.insert(entry.id);
+    let (e0, _) = lb_of(entry.id);
+    cands.push(Reverse(Cand {
+        d: e0,
+        id: entry.id,
+    }));
+    if accept(entry.id) {
+        exact_n += 1;
+        res.push(Cand {
+            d: store.distance(metric, q, entry.id),
+            id: entry.id,
+        });
+    }
+    while let Some(Reverse(c)) = cands.pop() {
+        let worst = if res.len() >= ef {
+            res.peek().map_or(f32::INFINITY, |w| w.d)
+        } else {
+            f32::INFINITY
+        };
+        if worst.is_finite() && lb_of(c.id).1 > worst {
+            break;
+        }
+        g.neighbors_into(c.id, 0, nbuf);
+        nbuf.retain(|&nb| !vis.contains(nb));
+        for &nb in nbuf.iter().take(4) {
+            o.prefetch(nb);
+        }
+        for i in 0..nbuf.len() {
+            let nb = nbuf[i];
+            if let Some(&next) = nbuf.get(i + 4) {
+                o.prefetch(next);
+            }
+            if !vis.insert(nb) {
+                continue;
+            }
+            let (est, lb) = lb_of(nb);
+            let worst = if res.len() >= ef {
+                res.peek().map_or(f32::INFINITY, |w| w.d)
+            } else {
+                f32::INFINITY
+            };
+            if lb < worst {
+                cands.push(Reverse(Cand { d: est, id: nb }));
+                if accept(nb) {
+                    exact_n += 1;
+                    let d = store.distance(metric, q, nb);
+                    if d < worst {
+                        res.push(Cand { d, id: nb });
+                        if res.len() > ef {
+                            res.pop();
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let mut v = res.into_sorted_vec();
+    v.truncate(k);
+    (v, exact_n)
+}

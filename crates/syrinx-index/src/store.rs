@@ -1,0 +1,273 @@
+//! Full-precision vectors in an append-only file, memory-mapped and read only to rerank
+//! (and during graph construction).
+//!
+//! File format: raw little-endian rows, `dim` f32 or IEEE f16 values each, no header; the manifest
+//! records the number of committed rows and the CRC-32 of their bytes. Bytes beyond the committed
+//! rows (left by a crash between an append and the next commit) are ignored and truncated before
+//! the next append, so committed bytes are never rewritten.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use memmap2::{Mmap, MmapOptions};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{IndexError, Result};
+use crate::metric::Metric;
+
+#[cfg(target_endian = "big")]
+compile_error!("syrinx-index files are little-endian; big-endian targets are not supported");
+
+/// Precision of the memory-mapped vector file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum StoreKind {
+    /// 4 bytes per component (exact rerank).
+    #[default]
+    F32,
+    /// 2 bytes per component (half the file; rerank distances rounded to f16 inputs).
+    F16,
+}
+
+impl StoreKind {
+    /// Bytes per component.
+    pub fn bytes(self) -> usize {
+        match self {
+            StoreKind::F32 => 4,
+            StoreKind::F16 => 2,
+        }
+    }
+}
+
+/// Append-only, memory-mapped vector file.
+#[derive(Debug)]
+pub struct VectorStore {
+    path: PathBuf,
+    file: File,
+    kind: StoreKind,
+    dim: usize,
+    row_bytes: usize,
+    map: Option<Mmap>,
+    rows: usize,
+    committed_rows: usize,
+    committed_crc: u32,
+}
+
+impl VectorStore {
+    /// Create a new empty file (fails if it exists).
+    pub fn create(path: &Path, kind: StoreKind, dim: usize) -> Result<Self> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .map_err(|e| IndexError::io(path, e))?;
+        Ok(VectorStore {
+            path: path.to_path_buf(),
+            file,
+            kind,
+            dim,
+            row_bytes: dim * kind.bytes(),
+            map: None,
+            rows: 0,
+            committed_rows: 0,
+            committed_crc: 0,
+        })
+    }
+
+    /// Open an existing file holding at least `rows` committed rows.
+    pub fn open(path: &Path, kind: StoreKind, dim: usize, rows: usize, crc: u32) -> Result<Self> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .map_err(|e| IndexError::io(path, e))?;
+        let len = file.metadata().map_err(|e| IndexError::io(path, e))?.len();
+        let row_bytes = dim * kind.bytes();
+        let need = (rows as u64)
+            .checked_mul(row_bytes as u64)
+            .ok_or_else(|| IndexError::corrupt(path, "row count overflows"))?;
+        if len < need {
+            return Err(IndexError::corrupt(
+                path,
+                format!("truncated: {len} bytes, manifest needs {need}"),
+            ));
+        }
+        let mut s = VectorStore {
+            path: path.to_path_buf(),
+            file,
+            kind,
+            dim,
+            row_bytes,
+            map: None,
+            rows,
+            committed_rows: rows,
+            committed_crc: crc,
+        };
+        s.remap()?;
+        Ok(s)
+    }
+
+    fn remap(&mut self) -> Result<()> {
+        let bytes = self.rows * self.row_bytes;
+        self.map = if bytes == 0 {
+            None
+        } else {
+            // SAFETY: the mapping covers bytes that exist in the file (checked against its length
+            // on open, or just written by `append`). This process only appends beyond the mapped
+            // range and never truncates it; the index directory must not be modified by other
+            // processes while it is open (documented on `Index`).
+            let map = unsafe { MmapOptions::new().len(bytes).map(&self.file) }
+                .map_err(|e| IndexError::io(&self.path, e))?;
+            #[cfg(unix)]
+            {
+                // Rerank reads are random: do not read ahead.
+                let _ = map.advise(memmap2::Advice::Random);
+            }
+            Some(map)
+        };
+        Ok(())
+    }
+
+    /// Append rows (each `dim` long, already validated), then remap. Returns the first new row.
+    pub fn append<'a>(&mut self, rows: impl Iterator<Item = &'a [f32]>) -> Result<usize> {
+        let first = self.rows;
+        let start = (self.rows * self.row_bytes) as u64;
+        // Drop any uncommitted tail left by a crash or by an earlier failed append.
+        self.map = None;
+        self.file
+            .set_len(start)
+            .map_err(|e| IndexError::io(&self.path, e))?;
+        let mut f = &self.file;
+        use std::io::Seek;
+        f.seek(std::io::SeekFrom::Start(start))
+            .map_err(|e| IndexError::io(&self.path, e))?;
+        let mut w = BufWriter::with_capacity(1 << 20, f);
+        let mut added = 0usize;
+        let mut hbuf: Vec<u16> = Vec::new();
+        for r in rows {
+            match self.kind {
+                StoreKind::F32 => w.write_all(bytemuck::cast_slice(r)),
+                StoreKind::F16 => {
+                    hbuf.clear();
+                    hbuf.extend(r.iter().map(|&x| half::f16::from_f32(x).to_bits()));
+                    w.write_all(bytemuck::cast_slice(&hbuf))
+                }
+            }
+            .map_err(|e| IndexError::io(&self.path, e))?;
+            added += 1;
+        }
+        w.flush().map_err(|e| IndexError::io(&self.path, e))?;
+        drop(w);
+        self.rows += added;
+        self.remap()?;
+        Ok(first)
+    }
+
+    /// Forget uncommitted rows beyond `rows` (after a failed batch); the file tail is truncated
+    /// by the next append.
+    pub fn rollback(&mut self, rows: usize) -> Result<()> {
+        if rows < self.rows {
+            self.rows = rows.max(self.committed_rows);
+            self.remap()?;
+        }
+        Ok(())
+    }
+
+    /// Make appended rows durable and fold them into the running CRC. Returns (rows, bytes, crc).
+    pub fn commit(&mut self) -> Result<(usize, u64, u32)> {
+        self.file
+            .sync_all()
+            .map_err(|e| IndexError::io(&self.path, e))?;
+        let a = self.committed_rows * self.row_bytes;
+        let b = self.rows * self.row_bytes;
+        let mut h = crc32fast::Hasher::new_with_initial(self.committed_crc);
+        if let Some(m) = &self.map {
+            h.update(&m[a..b]);
+        }
+        self.committed_crc = h.finalize();
+        self.committed_rows = self.rows;
+        Ok((self.rows, b as u64, self.committed_crc))
+    }
+
+    /// Recompute the CRC of the committed rows and compare with the manifest's.
+    pub fn verify(&self) -> Result<()> {
+        let b = self.committed_rows * self.row_bytes;
+        let found = match &self.map {
+            Some(m) => crc32fast::hash(&m[..b]),
+            None => crc32fast::hash(&[]),
+        };
+        if found != self.committed_crc {
+            return Err(IndexError::Checksum {
+                path: self.path.clone(),
+                expected: self.committed_crc,
+                found,
+            });
+        }
+        Ok(())
+    }
+
+    /// Number of rows (committed or not).
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// File path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Mapped bytes.
+    pub fn mapped_bytes(&self) -> usize {
+        self.rows * self.row_bytes
+    }
+
+    #[inline]
+    fn row_bytes_of(&self, i: u32) -> &[u8] {
+        let a = i as usize * self.row_bytes;
+        match &self.map {
+            Some(m) if a + self.row_bytes <= m.len() => &m[a..a + self.row_bytes],
+            _ => &[],
+        }
+    }
+
+    /// Exact distance between a prepared query and row `i` (`INFINITY` if `i` is out of range).
+    #[inline]
+    pub fn distance(&self, metric: Metric, q: &[f32], i: u32) -> f32 {
+        let b = self.row_bytes_of(i);
+        if b.is_empty() {
+            return f32::INFINITY;
+        }
+        match self.kind {
+            StoreKind::F32 => match bytemuck::try_cast_slice::<u8, f32>(b) {
+                Ok(x) => metric.distance_f32(q, x),
+                Err(_) => f32::INFINITY,
+            },
+            StoreKind::F16 => match bytemuck::try_cast_slice::<u8, u16>(b) {
+                Ok(x) => metric.distance_f16(q, x),
+                Err(_) => f32::INFINITY,
+            },
+        }
+    }
+
+    /// Copy row `i` as f32 into `out` (cleared first). Returns false if `i` is out of range.
+    pub fn read_into(&self, i: u32, out: &mut Vec<f32>) -> bool {
+        out.clear();
+        let b = self.row_bytes_of(i);
+        if b.is_empty() {
+            return false;
+        }
+        match self.kind {
+            StoreKind::F32 => out.extend(
+                b.chunks_exact(4)
+                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+            ),
+            StoreKind::F16 => out.extend(
+                b.chunks_exact(2)
+                    .map(|c| half::f16::from_bits(u16::from_le_bytes([c[0], c[1]])).to_f32()),
+            ),
+        }
+        out.len() == self.dim
+    }
+}

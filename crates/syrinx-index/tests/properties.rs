@@ -1,0 +1,322 @@
+//! Property tests: duplicates are found, deleted ids never return, reopen is identical,
+//! truncated/corrupted files give errors (never panics or UB), filters are respected.
+
+use std::path::Path;
+
+use proptest::prelude::*;
+use syrinx_index::{
+    Bitset, Filter, Index, IndexError, IndexParams, Metric, SearchOptions, StoreKind,
+};
+
+fn params(dim: usize, metric: Metric, store: StoreKind) -> IndexParams {
+    let mut p = IndexParams::new(dim);
+    p.metric = metric;
+    p.m = 8;
+    p.ef_construction = 40;
+    p.ef_search = 32;
+    p.store = store;
+    p
+}
+
+/// Non-negative data with a few clusters (BirdNET-like in miniature), from a seed.
+fn data(n: usize, dim: usize, seed: u64) -> Vec<f32> {
+    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut next = move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        (s >> 40) as f32 / (1u64 << 24) as f32
+    };
+    let centres: Vec<f32> = (0..4 * dim).map(|_| next()).collect();
+    (0..n)
+        .flat_map(|i| {
+            let c = (i % 4) * dim;
+            (0..dim)
+                .map(|j| (centres[c + j] + 0.5 * next() - 0.2).max(0.0) + 1e-3)
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+fn graph_opts<'a>(ef: usize) -> SearchOptions<'a> {
+    SearchOptions {
+        ef: Some(ef),
+        exact_scan_below: Some(0), // force the graph path
+        ..Default::default()
+    }
+}
+
+fn build(
+    dir: &Path,
+    n: usize,
+    dim: usize,
+    seed: u64,
+    metric: Metric,
+    store: StoreKind,
+) -> (Index, Vec<f32>) {
+    let v = data(n, dim, seed);
+    let mut idx = Index::create(dir, params(dim, metric, store)).expect("create");
+    // Two batches: exercises incremental insert and re-centring.
+    let half = (n / 3) * dim;
+    idx.insert_batch(&v[..half]).expect("insert 1");
+    idx.insert_batch(&v[half..]).expect("insert 2");
+    idx.commit().expect("commit");
+    (idx, v)
+}
+
+fn metric_strategy() -> impl Strategy<Value = Metric> {
+    prop_oneof![
+        Just(Metric::Cosine),
+        Just(Metric::InnerProduct),
+        Just(Metric::L2)
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, .. ProptestConfig::default() })]
+
+    #[test]
+    fn finds_exact_duplicate(n in 50usize..400, dim in 8usize..80, seed in any::<u64>(), pick in any::<prop::sample::Index>(), metric in metric_strategy()) {
+        let dir = tempfile::tempdir().unwrap();
+        let (idx, v) = build(dir.path(), n, dim, seed, metric, StoreKind::F32);
+        let i = pick.index(n);
+        let q = &v[i * dim..(i + 1) * dim];
+        for opts in [graph_opts(64), SearchOptions::default()] {
+            let hits = idx.search(q, 5, &opts).unwrap();
+            prop_assert!(!hits.is_empty());
+            // The query itself (or an identical vector) is at the top.
+            let exact = syrinx_index::exact_distance(metric, q, q);
+            let self_d = match metric { Metric::Cosine => 0.0, _ => exact };
+            prop_assert!(hits[0].distance <= self_d + 1e-3 * (1.0 + self_d.abs()), "top {:?} self {}", hits[0], self_d);
+            if metric != Metric::InnerProduct {
+                prop_assert!(hits.iter().any(|h| h.id == i as u32) || hits[0].distance <= 1e-5);
+            }
+        }
+    }
+
+    #[test]
+    fn deleted_ids_never_return(n in 50usize..400, dim in 8usize..48, seed in any::<u64>(), del_frac in 0.0f64..0.9) {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut idx, v) = build(dir.path(), n, dim, seed, Metric::Cosine, StoreKind::F32);
+        let ndel = (n as f64 * del_frac) as u32;
+        let deleted: Vec<u32> = (0..ndel).map(|i| (i * 7919) % n as u32).collect();
+        for &d in &deleted { idx.delete(d).unwrap(); }
+        let check = |idx: &Index| -> Result<(), TestCaseError> {
+            for qi in (0..n).step_by(7) {
+                let q = &v[qi * dim..(qi + 1) * dim];
+                for opts in [graph_opts(32), SearchOptions::default()] {
+                    for h in idx.search(q, 10, &opts).unwrap() {
+                        prop_assert!(!deleted.contains(&h.id), "deleted id {} returned", h.id);
+                    }
+                }
+            }
+            Ok(())
+        };
+        check(&idx)?;
+        idx.commit().unwrap();
+        let re = Index::open(dir.path()).unwrap();
+        prop_assert_eq!(re.len(), idx.len());
+        check(&re)?;
+    }
+
+    #[test]
+    fn reopen_gives_identical_results(n in 20usize..300, dim in 8usize..64, seed in any::<u64>(), metric in metric_strategy(), f16 in any::<bool>()) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = if f16 { StoreKind::F16 } else { StoreKind::F32 };
+        let (idx, v) = build(dir.path(), n, dim, seed, metric, store);
+        let re = Index::open(dir.path()).unwrap();
+        re.verify().unwrap();
+        prop_assert_eq!(re.generation(), idx.generation());
+        for qi in (0..n).step_by(5) {
+            let q = &v[qi * dim..(qi + 1) * dim];
+            for opts in [graph_opts(24), SearchOptions::default()] {
+                prop_assert_eq!(idx.search(q, 10, &opts).unwrap(), re.search(q, 10, &opts).unwrap());
+            }
+        }
+    }
+
+    #[test]
+    fn filters_only_return_allowed(n in 50usize..400, dim in 8usize..48, seed in any::<u64>(), modulus in 1u32..40, use_bitset in any::<bool>()) {
+        let dir = tempfile::tempdir().unwrap();
+        let (idx, v) = build(dir.path(), n, dim, seed, Metric::Cosine, StoreKind::F32);
+        let allowed = |id: u32| id.is_multiple_of(modulus);
+        let bits = Bitset::from_ids(n, (0..n as u32).filter(|&i| allowed(i)));
+        let pred = |id: u32| id.is_multiple_of(modulus);
+        let filter = if use_bitset { Filter::Bitset(&bits) } else { Filter::Predicate(&pred) };
+        for qi in (0..n).step_by(9) {
+            let q = &v[qi * dim..(qi + 1) * dim];
+            for scan in [Some(0), None, Some(usize::MAX)] {
+                let opts = SearchOptions { ef: Some(32), filter: Some(filter), exact_scan_below: scan, ..Default::default() };
+                let hits = idx.search(q, 10, &opts).unwrap();
+                prop_assert!(!hits.is_empty());
+                for h in &hits { prop_assert!(allowed(h.id), "id {} not allowed", h.id); }
+            }
+        }
+    }
+
+    #[test]
+    fn corrupted_or_truncated_files_are_detected(seed in any::<u64>(), which in 0usize..4, truncate in any::<bool>(), pos in any::<prop::sample::Index>(), flip in 1u8..=255) {
+        let dir = tempfile::tempdir().unwrap();
+        let (idx, v) = build(dir.path(), 120, 16, seed, Metric::Cosine, StoreKind::F32);
+        let q = &v[..16];
+        let before = idx.search(q, 10, &graph_opts(32)).unwrap();
+        drop(idx);
+        let names: Vec<String> = std::fs::read_dir(dir.path()).unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string()).collect();
+        let prefix = ["MANIFEST", "graph-", "codes-", "vectors-"][which];
+        let name = names.iter().find(|s| s.starts_with(prefix)).expect("file").clone();
+        let path = dir.path().join(&name);
+        let mut bytes = std::fs::read(&path).unwrap();
+        prop_assume!(!bytes.is_empty());
+        let p = pos.index(bytes.len());
+        if truncate { bytes.truncate(p); } else { bytes[p] ^= flip; }
+        std::fs::write(&path, &bytes).unwrap();
+        match Index::open(dir.path()) {
+            Err(e) => {
+                // A clear error, naming the problem.
+                let msg = e.to_string();
+                prop_assert!(matches!(e, IndexError::Corrupt { .. } | IndexError::Checksum { .. } | IndexError::Version { .. }), "unexpected error kind: {msg}");
+            }
+            Ok(re) => {
+                // Only a bit flip in the vector file (verified on demand), or a byte of the manifest
+                // that does not change its meaning, may open.
+                if prefix == "vectors-" {
+                    prop_assert!(!truncate, "truncated vector file opened");
+                    prop_assert!(re.verify().is_err(), "corrupted vector file passed verify");
+                    // Searching a corrupted float file must not panic.
+                    let _ = re.search(q, 10, &graph_opts(32)).unwrap();
+                } else {
+                    prop_assert_eq!(prefix, "MANIFEST");
+                    prop_assert_eq!(re.search(q, 10, &graph_opts(32)).unwrap(), before);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn uncommitted_changes_are_invisible_after_reopen_and_recoverable() {
+    let dir = tempfile::tempdir().unwrap();
+    let dim = 16;
+    let (mut idx, v) = build(dir.path(), 200, dim, 5, Metric::Cosine, StoreKind::F32);
+    let g = idx.generation();
+    // Simulate a crash after appending (vector file grows) but before commit.
+    idx.insert_batch(&data(50, dim, 99)).unwrap();
+    idx.delete(3).unwrap();
+    drop(idx);
+    let mut re = Index::open(dir.path()).unwrap();
+    assert_eq!(re.len(), 200);
+    assert_eq!(re.generation(), g);
+    assert!(!re.is_deleted(3));
+    re.verify().unwrap();
+    // The stale tail is dropped by the next append.
+    let ids = re.insert_batch(&v[..dim * 10]).unwrap();
+    assert_eq!(ids, 200..210);
+    assert_eq!(re.commit().unwrap(), g + 1);
+    let re2 = Index::open(dir.path()).unwrap();
+    re2.verify().unwrap();
+    assert_eq!(re2.len(), 210);
+    let hits = re2.search(&v[..dim], 2, &graph_opts(32)).unwrap();
+    assert!(hits.iter().any(|h| h.id == 0 || h.id == 200));
+}
+
+#[test]
+fn compaction_renumbers_and_keeps_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let dim = 24;
+    let (mut idx, v) = build(dir.path(), 300, dim, 11, Metric::L2, StoreKind::F32);
+    for id in (0..300).step_by(3) {
+        idx.delete(id).unwrap();
+    }
+    let map = idx.compact().unwrap();
+    assert_eq!(idx.len(), 200);
+    assert_eq!(idx.id_bound(), 200);
+    idx.commit().unwrap();
+    let re = Index::open(dir.path()).unwrap();
+    re.verify().unwrap();
+    for old in [1u32, 2, 4, 299] {
+        let new = map[old as usize].expect("live id mapped");
+        let q = &v[old as usize * dim..(old as usize + 1) * dim];
+        let hits = re.search(q, 1, &graph_opts(64)).unwrap();
+        assert_eq!(hits[0].id, new);
+        assert!(hits[0].distance < 1e-4);
+    }
+    assert!(map[0].is_none() && map[3].is_none());
+    // Old files are gone after the commit.
+    let files: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    assert_eq!(
+        files.iter().filter(|f| f.starts_with("vectors-")).count(),
+        1,
+        "{files:?}"
+    );
+}
+
+#[test]
+fn concurrent_searches() {
+    let dir = tempfile::tempdir().unwrap();
+    let dim = 32;
+    let (idx, v) = build(dir.path(), 400, dim, 3, Metric::Cosine, StoreKind::F32);
+    let want: Vec<_> = (0..8)
+        .map(|i| {
+            idx.search(&v[i * dim..(i + 1) * dim], 5, &graph_opts(32))
+                .unwrap()
+        })
+        .collect();
+    std::thread::scope(|s| {
+        for t in 0..4 {
+            let (idx, v, want) = (&idx, &v, &want);
+            s.spawn(move || {
+                for r in 0..50 {
+                    let i = (t + r) % 8;
+                    assert_eq!(
+                        idx.search(&v[i * dim..(i + 1) * dim], 5, &graph_opts(32))
+                            .unwrap(),
+                        want[i]
+                    );
+                }
+            });
+        }
+    });
+}
+
+#[test]
+fn errors_on_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut idx = Index::create(dir.path(), params(8, Metric::Cosine, StoreKind::F32)).unwrap();
+    assert!(matches!(
+        idx.insert(&[1.0; 7]),
+        Err(IndexError::Dimension { .. })
+    ));
+    assert!(matches!(
+        idx.insert(&[f32::NAN; 8]),
+        Err(IndexError::InvalidVector(_))
+    ));
+    assert!(matches!(
+        idx.insert(&[0.0; 8]),
+        Err(IndexError::InvalidVector(_))
+    ));
+    assert!(matches!(idx.delete(0), Err(IndexError::UnknownId(0))));
+    assert!(idx
+        .search(&[1.0; 8], 3, &SearchOptions::default())
+        .unwrap()
+        .is_empty());
+    assert!(matches!(
+        Index::create(dir.path(), params(8, Metric::Cosine, StoreKind::F32)),
+        Err(IndexError::AlreadyExists(_))
+    ));
+    let mut p = params(8, Metric::Cosine, StoreKind::F32);
+    p.memory_budget = 1000;
+    let d2 = tempfile::tempdir().unwrap();
+    let mut small = Index::create(d2.path(), p).unwrap();
+    assert!(matches!(
+        small.insert_batch(&data(100, 8, 1)),
+        Err(IndexError::MemoryBudget { .. })
+    ));
+    assert!(matches!(
+        Index::open(tempfile::tempdir().unwrap().path()),
+        Err(IndexError::NotFound(_))
+    ));
+}
