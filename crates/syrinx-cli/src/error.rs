@@ -7,6 +7,8 @@ pub enum CliError {
     Audio(#[from] syrinx_audio::AudioError),
     #[error(transparent)]
     Plot(#[from] syrinx_plot::PlotError),
+    #[error(transparent)]
+    Library(#[from] syrinx_library::LibraryError),
     #[error("{0}")]
     Usage(String),
 }

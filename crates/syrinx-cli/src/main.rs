@@ -2,6 +2,7 @@
 
 mod commands;
 mod error;
+mod library_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -55,6 +56,8 @@ enum Command {
         #[arg(long, default_value_t = 0.0)]
         min_score: f32,
     },
+    /// A library of recordings: ingest, search by similarity, label, export
+    Library(Box<library_cmd::LibraryArgs>),
     /// Draw a spectrogram with axes into a PNG
     Spectrogram {
         file: PathBuf,
@@ -97,6 +100,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Info { files } => commands::info(&ctx, &files),
+        Command::Library(args) => library_cmd::run(&ctx, *args),
         Command::Embed {
             files,
             out_dir,
