@@ -221,6 +221,18 @@ impl Library {
     /// Vector id of the sounding window of `recording` nearest to `t_s` (containing it if any).
     pub fn window_at(&self, recording: i64, t_s: f64) -> Result<u32> {
         let conn = lock(&self.reader);
+        let duration: Option<f64> = conn
+            .prepare_cached("SELECT duration_s FROM recordings WHERE id = ?1")?
+            .query_row([recording], |r| r.get(0))
+            .ok();
+        let Some(duration) = duration else {
+            return Err(LibraryError::Missing(format!("recording {recording}")));
+        };
+        if !t_s.is_finite() || t_s < 0.0 || t_s > duration {
+            return Err(LibraryError::Invalid(format!(
+                "time {t_s} s is outside recording {recording} (0 to {duration:.2} s)"
+            )));
+        }
         let mut q = conn.prepare_cached(
             "SELECT vector_id FROM windows WHERE recording_id = ?1 AND vector_id IS NOT NULL
              ORDER BY (CASE WHEN start_s <= ?2 AND end_s > ?2 THEN 0 ELSE 1 END), ABS((start_s + end_s) / 2 - ?2) LIMIT 1",
