@@ -4,7 +4,10 @@ use std::path::PathBuf;
 
 /// Repository root (the parent of this package).
 pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().map(PathBuf::from).unwrap_or_default()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_default()
 }
 
 /// `../shared` beside the checkout, or `SYRINX_SHARED_DIR`.
@@ -20,7 +23,10 @@ pub fn birdaudio_dir(test: &str) -> Option<PathBuf> {
     if dir.join("MANIFEST.csv").is_file() {
         Some(dir)
     } else {
-        eprintln!("SKIPPED {test}: {} not found (set SYRINX_SHARED_DIR to the folder holding birdaudio/)", dir.display());
+        eprintln!(
+            "SKIPPED {test}: {} not found (set SYRINX_SHARED_DIR to the folder holding birdaudio/)",
+            dir.display()
+        );
         None
     }
 }

@@ -6,10 +6,13 @@
 
 use std::path::Path;
 
-use syrinx_embed::{Embedder, EmbedderConfig, ModelPaths, EMBEDDING_DIM, N_SPECIES, WINDOW_SAMPLES};
+use syrinx_embed::{
+    Embedder, EmbedderConfig, ModelPaths, EMBEDDING_DIM, N_SPECIES, WINDOW_SAMPLES,
+};
 
 fn read_npy(path: &Path) -> (Vec<u64>, Vec<f32>) {
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e} (run scripts/setup)", path.display()));
+    let bytes = std::fs::read(path)
+        .unwrap_or_else(|e| panic!("{}: {e} (run scripts/setup)", path.display()));
     let npy = npyz::NpyFile::new(&bytes[..]).expect("valid npy");
     let shape = npy.shape().to_vec();
     (shape, npy.into_vec::<f32>().expect("f32 data"))
@@ -23,7 +26,11 @@ fn cosine(a: &[f32], b: &[f32]) -> f64 {
 }
 
 fn argmax(v: &[f32]) -> usize {
-    v.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(i, _)| i).unwrap_or(0)
+    v.iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .map(|(i, _)| i)
+        .unwrap_or(0)
 }
 
 #[test]
@@ -38,16 +45,33 @@ fn rust_embeddings_match_the_tflite_reference() {
 
     for threads in [1, 2] {
         // batch 2 with 5 windows also exercises a partial last batch
-        let mut embedder = Embedder::load(&paths, EmbedderConfig { threads, batch_size: 2 }).expect("load model");
+        let mut embedder = Embedder::load(
+            &paths,
+            EmbedderConfig {
+                threads,
+                batch_size: 2,
+            },
+        )
+        .expect("load model");
         let out = embedder.embed(&windows).expect("embed");
         assert_eq!(out.len(), windows.len());
         for (i, w) in out.iter().enumerate() {
             let want = &ref_emb[i * EMBEDDING_DIM..(i + 1) * EMBEDDING_DIM];
             let c = cosine(&w.embedding, want);
-            assert!(c >= 0.9999, "window {i} (threads {threads}): cosine {c} < 0.9999");
+            assert!(
+                c >= 0.9999,
+                "window {i} (threads {threads}): cosine {c} < 0.9999"
+            );
             let want_logits = &ref_logits[i * N_SPECIES..(i + 1) * N_SPECIES];
-            assert_eq!(argmax(&w.logits), argmax(want_logits), "window {i}: top-1 species differs");
-            assert!(w.embedding.iter().all(|x| *x >= 0.0), "BirdNET embeddings are non-negative");
+            assert_eq!(
+                argmax(&w.logits),
+                argmax(want_logits),
+                "window {i}: top-1 species differs"
+            );
+            assert!(
+                w.embedding.iter().all(|x| *x >= 0.0),
+                "BirdNET embeddings are non-negative"
+            );
         }
     }
 }
@@ -55,23 +79,48 @@ fn rust_embeddings_match_the_tflite_reference() {
 #[test]
 fn wrong_window_length_is_a_typed_error() {
     let paths = ModelPaths::resolve(None, None).expect("model and runtime (run scripts/setup)");
-    let mut embedder = Embedder::load(&paths, EmbedderConfig { threads: 1, batch_size: 4 }).expect("load");
+    let mut embedder = Embedder::load(
+        &paths,
+        EmbedderConfig {
+            threads: 1,
+            batch_size: 4,
+        },
+    )
+    .expect("load");
     let short = vec![0.1f32; 1000];
     let err = embedder.embed(&[&short]).expect_err("must refuse");
-    assert!(matches!(err, syrinx_embed::EmbedError::BadWindowLength { got: 1000, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            syrinx_embed::EmbedError::BadWindowLength { got: 1000, .. }
+        ),
+        "{err}"
+    );
     let mut nan = vec![0.1f32; WINDOW_SAMPLES];
     nan[5] = f32::NAN;
     let err = embedder.embed(&[&nan]).expect_err("must refuse");
-    assert!(matches!(err, syrinx_embed::EmbedError::NonFiniteInput { index: 0 }), "{err}");
+    assert!(
+        matches!(err, syrinx_embed::EmbedError::NonFiniteInput { index: 0 }),
+        "{err}"
+    );
 }
 
 #[test]
 fn a_file_that_is_not_a_model_is_a_clear_error() {
     let good = ModelPaths::resolve(None, None).expect("model and runtime (run scripts/setup)");
     let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("birdnet_v2.4.onnx"), b"this is not an onnx file").expect("write");
+    std::fs::write(
+        dir.path().join("birdnet_v2.4.onnx"),
+        b"this is not an onnx file",
+    )
+    .expect("write");
     std::fs::copy(&good.labels, dir.path().join("labels.txt")).expect("copy labels");
     let paths = ModelPaths::resolve(Some(dir.path()), Some(&good.ort_dylib)).expect("paths exist");
-    let err = Embedder::load(&paths, EmbedderConfig::default()).err().expect("must fail");
-    assert!(matches!(err, syrinx_embed::EmbedError::ModelLoad { .. }), "{err}");
+    let err = Embedder::load(&paths, EmbedderConfig::default())
+        .err()
+        .expect("must fail");
+    assert!(
+        matches!(err, syrinx_embed::EmbedError::ModelLoad { .. }),
+        "{err}"
+    );
 }

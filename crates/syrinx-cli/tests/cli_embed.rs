@@ -10,8 +10,13 @@ fn syrinx() -> Command {
 
 fn write_bad_files(dir: &Path) {
     std::fs::write(dir.join("empty.wav"), b"").expect("write");
-    std::fs::write(dir.join("noise.mp3"), (0..4096u32).map(|i| (i * 7919 % 251) as u8).collect::<Vec<_>>())
-        .expect("write");
+    std::fs::write(
+        dir.join("noise.mp3"),
+        (0..4096u32)
+            .map(|i| (i * 7919 % 251) as u8)
+            .collect::<Vec<_>>(),
+    )
+    .expect("write");
     // a WAV header claiming 2 GB of data followed by a few bytes
     let mut wav = Vec::new();
     wav.extend_from_slice(b"RIFF");
@@ -66,7 +71,11 @@ fn info_names_each_bad_file_and_its_reason() {
         .args(["empty.wav", "noise.mp3", "absurd.wav"].map(|f| dir.path().join(f)))
         .output()
         .expect("run syrinx");
-    assert_eq!(out.status.code(), Some(1), "bad files must make the exit code 1");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "bad files must make the exit code 1"
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("empty.wav: empty file"), "{err}");
     assert!(err.contains("noise.mp3: "), "{err}");
@@ -92,16 +101,28 @@ fn embed_goes_on_past_bad_files_and_writes_only_good_outputs() {
     assert!(err.contains("empty.wav: empty file"), "{err}");
     assert!(err.contains("noise.mp3: "), "{err}");
     // chirp.wav: two windows (0-3 s, 3-4 s padded), each a JSON line, then a summary line
-    let lines: Vec<serde_json::Value> =
-        stdout.lines().map(|l| serde_json::from_str(l).expect("JSON line")).collect();
-    assert_eq!(lines.iter().filter(|v| v.get("window").is_some()).count(), 2, "{stdout}");
-    assert!(lines.iter().any(|v| v["done"] == true && v["windows"] == 2), "{stdout}");
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    assert_eq!(
+        lines.iter().filter(|v| v.get("window").is_some()).count(),
+        2,
+        "{stdout}"
+    );
+    assert!(
+        lines.iter().any(|v| v["done"] == true && v["windows"] == 2),
+        "{stdout}"
+    );
     let npy = std::fs::read(out_dir.join("chirp.wav.embeddings.npy")).expect("embeddings written");
     assert_eq!(npy.len(), 128 + 2 * 1024 * 4);
     assert!(!out_dir.join("empty.wav.embeddings.npy").exists());
     assert!(!out_dir.join("noise.mp3.embeddings.npy").exists());
     assert!(std::fs::read_dir(&out_dir).expect("out dir").all(|e| {
-        !e.expect("entry").file_name().to_string_lossy().ends_with(".partial")
+        !e.expect("entry")
+            .file_name()
+            .to_string_lossy()
+            .ends_with(".partial")
     }));
 }
 
@@ -117,7 +138,10 @@ fn a_missing_model_is_a_clear_error_not_a_panic() {
         .expect("run syrinx");
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("BirdNET model not found") && err.contains("scripts/setup"), "{err}");
+    assert!(
+        err.contains("BirdNET model not found") && err.contains("scripts/setup"),
+        "{err}"
+    );
     assert!(!err.contains("panicked"), "{err}");
 }
 
@@ -127,7 +151,17 @@ fn spectrogram_writes_a_png() {
     let wav = dir.path().join("chirp.wav");
     write_good_wav(&wav);
     let png = dir.path().join("chirp.png");
-    let out = syrinx().arg("spectrogram").arg(&wav).arg("--out").arg(&png).output().expect("run");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = syrinx()
+        .arg("spectrogram")
+        .arg(&wav)
+        .arg("--out")
+        .arg(&png)
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(std::fs::read(&png).expect("png").starts_with(b"\x89PNG"));
 }

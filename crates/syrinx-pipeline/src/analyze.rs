@@ -24,7 +24,12 @@ pub struct AnalyzeOptions {
 
 impl Default for AnalyzeOptions {
     fn default() -> Self {
-        AnalyzeOptions { window: WindowConfig::default(), top_k: 5, keep_logits: false, decoders: 1 }
+        AnalyzeOptions {
+            window: WindowConfig::default(),
+            top_k: 5,
+            keep_logits: false,
+            decoders: 1,
+        }
     }
 }
 
@@ -108,7 +113,8 @@ pub fn analyze_files(
         for _ in 0..decoders {
             let tx = tx.clone();
             let (next_file, stop) = (&next_file, &stop);
-            workers.push(scope.spawn(move || decode_worker(paths, opts.window, next_file, stop, tx)));
+            workers
+                .push(scope.spawn(move || decode_worker(paths, opts.window, next_file, stop, tx)));
         }
         drop(tx);
         // `consume` owns the receiver: whatever way it returns, the channel closes and the decoders stop.
@@ -148,7 +154,10 @@ fn decode_worker(
                 continue;
             }
         };
-        if tx.send(Msg::Started(file, stream.info().clone(), started)).is_err() {
+        if tx
+            .send(Msg::Started(file, stream.info().clone(), started))
+            .is_err()
+        {
             return;
         }
         let mut failed = None;
@@ -220,13 +229,23 @@ fn consume(
                 _ => None,
             })
             .collect();
-        let mut outs = if refs.is_empty() { Vec::new() } else { embedder.embed(&refs)? }.into_iter();
+        let mut outs = if refs.is_empty() {
+            Vec::new()
+        } else {
+            embedder.embed(&refs)?
+        }
+        .into_iter();
         drop(refs);
         sounding = 0;
         for msg in queue.drain(..) {
             match msg {
                 Msg::Started(file, info, started) => {
-                    let summary = FileSummary { info: info.clone(), windows: 0, silent_windows: 0, elapsed_s: 0.0 };
+                    let summary = FileSummary {
+                        info: info.clone(),
+                        windows: 0,
+                        silent_windows: 0,
+                        elapsed_s: 0.0,
+                    };
                     files.insert(file, FileState { summary, started });
                     on_event(FileEvent::Started { file, info })?;
                 }
@@ -242,7 +261,9 @@ fn consume(
                             logits: None,
                         }
                     } else {
-                        let e = outs.next().ok_or_else(|| PipelineError::Sink("model returned too few rows".into()))?;
+                        let e = outs.next().ok_or_else(|| {
+                            PipelineError::Sink("model returned too few rows".into())
+                        })?;
                         AnalyzedWindow {
                             index: w.index,
                             start_s: w.start_s,
@@ -263,7 +284,10 @@ fn consume(
                     if let Some(mut st) = files.remove(&file) {
                         st.summary.elapsed_s = st.started.elapsed().as_secs_f64();
                         finished += 1;
-                        on_event(FileEvent::Finished { file, summary: st.summary })?;
+                        on_event(FileEvent::Finished {
+                            file,
+                            summary: st.summary,
+                        })?;
                     }
                 }
                 Msg::Failed(file, error) => {
@@ -293,28 +317,37 @@ pub fn analyze_file(
     let mut duration = 0.0;
     let mut outcome: Option<Result<FileSummary, PipelineError>> = None;
     let batch = embedder.config().batch_size.max(1) as u64;
-    analyze_files(embedder, &paths, AnalyzeOptions { decoders: 1, ..opts }, cancel, |event| {
-        match event {
-            FileEvent::Started { info, .. } => {
-                total = expected_windows(info.duration_s, hop);
-                duration = info.duration_s;
-            }
-            FileEvent::Window { window, .. } => {
-                sink(window)?;
-                done += 1;
-                if done % batch == 0 {
-                    progress(Progress {
-                        windows_done: done,
-                        windows_total: total.max(done),
-                        seconds_done: (done as f64 * hop).min(duration),
-                        elapsed_s: started.elapsed().as_secs_f64(),
-                    });
+    analyze_files(
+        embedder,
+        &paths,
+        AnalyzeOptions {
+            decoders: 1,
+            ..opts
+        },
+        cancel,
+        |event| {
+            match event {
+                FileEvent::Started { info, .. } => {
+                    total = expected_windows(info.duration_s, hop);
+                    duration = info.duration_s;
                 }
+                FileEvent::Window { window, .. } => {
+                    sink(window)?;
+                    done += 1;
+                    if done % batch == 0 {
+                        progress(Progress {
+                            windows_done: done,
+                            windows_total: total.max(done),
+                            seconds_done: (done as f64 * hop).min(duration),
+                            elapsed_s: started.elapsed().as_secs_f64(),
+                        });
+                    }
+                }
+                FileEvent::Finished { summary, .. } => outcome = Some(Ok(summary)),
+                FileEvent::Failed { error, .. } => outcome = Some(Err(error)),
             }
-            FileEvent::Finished { summary, .. } => outcome = Some(Ok(summary)),
-            FileEvent::Failed { error, .. } => outcome = Some(Err(error)),
-        }
-        Ok(())
-    })?;
+            Ok(())
+        },
+    )?;
     outcome.unwrap_or(Err(PipelineError::DecoderThread))
 }

@@ -10,6 +10,7 @@ mod error;
 pub mod npy;
 
 pub use analyze::{
-    analyze_file, analyze_files, expected_windows, AnalyzeOptions, AnalyzedWindow, FileEvent, FileSummary, Progress,
+    analyze_file, analyze_files, expected_windows, AnalyzeOptions, AnalyzedWindow, FileEvent,
+    FileSummary, Progress,
 };
 pub use error::PipelineError;
