@@ -334,7 +334,7 @@ pub fn analyze_file(
                 FileEvent::Window { window, .. } => {
                     sink(window)?;
                     done += 1;
-                    if done % batch == 0 {
+                    if done.is_multiple_of(batch) {
                         progress(Progress {
                             windows_done: done,
                             windows_total: total.max(done),
