@@ -64,6 +64,21 @@ fn vm_hwm_mb() -> f64 {
         .unwrap_or(f64::NAN)
 }
 
+/// A session with one batch already run (first calls pay for allocation and kernel selection).
+fn load_warm(paths: &ModelPaths, threads: usize, batch: usize) -> Res<Embedder> {
+    let mut embedder = Embedder::load(
+        paths,
+        EmbedderConfig {
+            threads,
+            batch_size: batch,
+        },
+    )?;
+    let warm = vec![0.1f32; WINDOW_SAMPLES];
+    let refs: Vec<&[f32]> = vec![warm.as_slice(); batch];
+    embedder.embed(&refs)?;
+    Ok(embedder)
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -129,15 +144,7 @@ fn throughput(args: &[String]) -> Res<()> {
     println!("# bench-embed throughput: {} files of ../shared/birdaudio, hop {hop} s, batch {batch}, {repeats} repeats (medians)", files.len());
     let mut rows = Vec::new();
     for threads in [1usize, 2] {
-        let mut embedder = Embedder::load(
-            &paths,
-            EmbedderConfig {
-                threads,
-                batch_size: batch,
-            },
-        )?;
-        let warm = vec![0.1f32; WINDOW_SAMPLES];
-        embedder.embed(&[&warm])?;
+        let mut embedder = load_warm(&paths, threads, batch)?;
         for decoders in [decoders_arg] {
             let mut walls = Vec::new();
             let mut last = None;
@@ -181,14 +188,7 @@ fn throughput(args: &[String]) -> Res<()> {
     let mut ours = Vec::new();
     let mut our_emb = Vec::new();
     for threads in [1usize, 2] {
-        let mut embedder = Embedder::load(
-            &paths,
-            EmbedderConfig {
-                threads,
-                batch_size: batch,
-            },
-        )?;
-        embedder.embed(&refs[..batch.min(refs.len())])?;
+        let mut embedder = load_warm(&paths, threads, batch)?;
         let mut times = Vec::new();
         for _ in 0..repeats {
             let t = Instant::now();
