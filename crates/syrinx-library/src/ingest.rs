@@ -91,6 +91,17 @@ pub struct IngestProgress {
     pub current_file: Option<String>,
     /// The latest per-file failure: (path, reason).
     pub last_error: Option<(String, String)>,
+    /// Files being analysed right now (decoders work on several at once), with their progress.
+    pub active: Vec<FileProgress>,
+}
+
+/// Progress of one file being analysed.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct FileProgress {
+    pub path: String,
+    pub windows_done: u64,
+    /// From the file's duration and the hop (exact for files with a duration in their header).
+    pub windows_expected: u64,
 }
 
 /// A file added by an ingest.
@@ -227,11 +238,11 @@ pub fn collect_files(inputs: &[PathBuf]) -> (Vec<PathBuf>, Vec<(PathBuf, String)
     (out, bad)
 }
 
-struct DoneFile {
-    path: PathBuf,
-    hash: String,
-    info: AudioInfo,
-    windows: Vec<AnalyzedWindow>,
+pub(crate) struct DoneFile {
+    pub path: PathBuf,
+    pub hash: String,
+    pub info: AudioInfo,
+    pub windows: Vec<AnalyzedWindow>,
 }
 
 enum WriterMsg {
@@ -440,6 +451,7 @@ impl Library {
         prog.update(true, |p| {
             p.phase = IngestPhase::Done;
             p.current_file = None;
+            p.active.clear();
             p.windows_total_estimate = snap.windows_done;
             p.eta_s = Some(0.0);
         });
@@ -475,22 +487,39 @@ impl Library {
                 };
                 match ev {
                     FileEvent::Started { file, info } => {
+                        let shown = paths[file].display().to_string();
+                        let rate = syrinx_audio::TARGET_RATE as f64;
+                        let expected = syrinx_audio::window_count(
+                            (info.duration_s.max(0.0) * rate) as u64,
+                            (hop_s * rate) as u64,
+                        );
                         prog.update(false, |p| {
-                            p.current_file = Some(paths[file].display().to_string())
+                            p.current_file = Some(shown.clone());
+                            p.active.push(FileProgress {
+                                path: shown,
+                                windows_done: 0,
+                                windows_expected: expected,
+                            });
                         });
                         pending.insert(file, (info, Vec::new()));
                     }
                     FileEvent::Window { file, window } => {
                         let secs = (window.end_s - window.start_s).min(hop_s);
+                        let shown = paths[file].display().to_string();
                         prog.update(false, |p| {
                             p.windows_done += 1;
                             p.audio_s_done += secs;
+                            if let Some(a) = p.active.iter_mut().find(|a| a.path == shown) {
+                                a.windows_done += 1;
+                            }
                         });
                         if let Some(f) = pending.get_mut(&file) {
                             f.1.push(window);
                         }
                     }
                     FileEvent::Finished { file, .. } => {
+                        let shown = paths[file].display().to_string();
+                        prog.update(false, |p| p.active.retain(|a| a.path != shown));
                         if let Some((info, windows)) = pending.remove(&file) {
                             *lock(&prog.analysed_bytes) += todo[file].2;
                             send(WriterMsg::Done(DoneFile {
@@ -502,6 +531,8 @@ impl Library {
                         }
                     }
                     FileEvent::Failed { file, error } => {
+                        let shown = paths[file].display().to_string();
+                        prog.update(false, |p| p.active.retain(|a| a.path != shown));
                         if let Some((_, w)) = pending.remove(&file) {
                             prog.update(false, |p| {
                                 p.windows_done = p.windows_done.saturating_sub(w.len() as u64)
@@ -601,7 +632,7 @@ impl Library {
     }
 
     /// The crash protocol: vectors into the index and commit, then one catalog transaction.
-    fn commit_files(
+    pub(crate) fn commit_files(
         &self,
         files: Vec<DoneFile>,
         failures: &[(PathBuf, String)],

@@ -19,9 +19,11 @@
 //! All methods take `&self`: searches run concurrently with one ingest (an internal lock
 //! serialises writers). One process at a time may open a library (a lock file enforces it).
 
+mod browse;
 mod catalog;
 mod error;
 pub mod export;
+mod import;
 mod ingest;
 pub mod labels;
 pub mod latency;
@@ -38,9 +40,14 @@ use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use syrinx_index::{Index, IndexParams};
 
+pub use browse::{RecordingSummary, SpeciesScore, WindowRow, DOMINANT_MIN_SCORE};
 pub use error::{LibraryError, Result};
 pub use export::{ExportFormats, ExportItem, ExportReport};
-pub use ingest::{IngestHandle, IngestOptions, IngestPhase, IngestProgress, IngestReport};
+pub use import::ImportedWindow;
+pub use ingest::{
+    AddedFile, FailedIngest, FileProgress, IngestHandle, IngestOptions, IngestPhase,
+    IngestProgress, IngestReport, SkippedFile, AUDIO_EXTENSIONS,
+};
 pub use labels::{Label, LabelFilter, LabelTarget, Verdict};
 pub use latency::{LatencyBucket, LatencySummary, QueryKind};
 pub use relink::RelinkReport;

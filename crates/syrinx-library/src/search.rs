@@ -178,19 +178,49 @@ impl Library {
             Some((a, b)) => syrinx_audio::decode_range(path, a, b)?,
             None => syrinx_audio::decode_mono_48k(path)?,
         };
+        // If the clip is itself in the library, exclusion still works by content hash.
+        let own = if opts.exclude_query_recording {
+            self.recording_by_path(path).map(|r| r.id)
+        } else {
+            None
+        };
+        self.search_samples_since(t0, embedder, &decoded.samples, own, opts)
+            .map_err(|e| match e {
+                LibraryError::Invalid(m) => {
+                    LibraryError::Invalid(format!("{}: {m}", path.display()))
+                }
+                e => e,
+            })
+    }
+
+    /// Query by example from samples already in memory (mono, 48 kHz), e.g. the last seconds of
+    /// a microphone; recorded as a `clip` query.
+    pub fn search_samples(
+        &self,
+        embedder: &mut Embedder,
+        samples_48k: &[f32],
+        opts: &SearchOptions,
+    ) -> Result<SearchResults> {
+        self.search_samples_since(Instant::now(), embedder, samples_48k, None, opts)
+    }
+
+    fn search_samples_since(
+        &self,
+        t0: Instant,
+        embedder: &mut Embedder,
+        samples: &[f32],
+        own: Option<i64>,
+        opts: &SearchOptions,
+    ) -> Result<SearchResults> {
         let hop = read(&self.settings).hop_s;
-        let windows =
-            syrinx_audio::windows_of(&decoded.samples, syrinx_audio::WindowConfig { hop_s: hop })?;
+        let windows = syrinx_audio::windows_of(samples, syrinx_audio::WindowConfig { hop_s: hop })?;
         let sounding: Vec<&[f32]> = windows
             .iter()
             .filter(|w| !w.silent)
             .map(|w| w.samples.as_slice())
             .collect();
         if sounding.is_empty() {
-            return Err(LibraryError::Invalid(format!(
-                "{}: the clip is silent",
-                path.display()
-            )));
+            return Err(LibraryError::Invalid("the clip is silent".into()));
         }
         let mut mean = vec![0f32; syrinx_embed::EMBEDDING_DIM];
         for chunk in sounding.chunks(embedder.config().batch_size.max(1)) {
@@ -200,12 +230,6 @@ impl Library {
                 }
             }
         }
-        // If the clip is itself in the library, exclusion still works by content hash.
-        let own = if opts.exclude_query_recording {
-            self.recording_by_path(path).map(|r| r.id)
-        } else {
-            None
-        };
         let hits = self.search_vector(&mean, own, opts)?;
         let latency = t0.elapsed();
         self.latency.record(QueryKind::Clip, latency);
