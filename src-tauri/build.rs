@@ -28,6 +28,7 @@ const COMMANDS: &[&str] = &[
     "about",
     "pick_files",
     "pick_folder",
+    "prepare_model",
 ];
 
 fn main() {

@@ -246,6 +246,31 @@ async fn about(state: tauri::State<'_, AppState>) -> CmdResult<AboutOut> {
     })
 }
 
+/// Where the model set-up script is: bundled beside the app, else (a build from a checkout) the
+/// repository's scripts/.
+fn prepare_script(app: &tauri::AppHandle) -> PathBuf {
+    if let Ok(dir) = app.path().resource_dir() {
+        let p = dir.join("prepare-model");
+        if p.is_file() {
+            return p;
+        }
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("scripts")
+        .join("prepare-model")
+}
+
+/// Prepare the model in the cache (progress arrives as `model_setup` events).
+#[tauri::command]
+async fn prepare_model(
+    app: tauri::AppHandle,
+    state: tauri::State<'_, AppState>,
+) -> CmdResult<bool> {
+    let script = prepare_script(&app);
+    engine!(state, |s| s.prepare_model(script))
+}
+
 /// Native file chooser ("Add files..."); returns the chosen paths (empty if cancelled).
 #[tauri::command]
 async fn pick_files(app: tauri::AppHandle) -> CmdResult<Vec<PathBuf>> {
@@ -386,6 +411,7 @@ fn main() {
             about,
             pick_files,
             pick_folder,
+            prepare_model,
         ])
         .run(ctx);
     if let Err(e) = result {

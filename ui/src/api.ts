@@ -174,7 +174,8 @@ export type SessionEvent =
   | { type: 'ingest_started'; job: number }
   | { type: 'ingest_progress'; job: number; progress: IngestProgress }
   | { type: 'ingest_finished'; job: number; report: IngestReport | null; error: ErrorInfo | null }
-  | { type: 'library_changed' };
+  | { type: 'library_changed' }
+  | { type: 'model_setup'; line: string; finished: boolean; ok: boolean };
 
 export interface DropEvent {
   state: 'enter' | 'leave' | 'drop';
@@ -353,6 +354,7 @@ export const api = {
   recordStop: (add: boolean) => invoke<{ take: Take; job: number | null }>('record_stop', { add }),
   about: () => invoke<About>('about'),
   pickFiles: () => invoke<string[]>('pick_files'),
+  prepareModel: () => invoke<boolean>('prepare_model'),
   pickFolder: (title?: string) => invoke<string | null>('pick_folder', { title: title ?? null }),
 };
 

@@ -61,6 +61,18 @@ export const dragOver = signal(false);
 /** Client-side time from the click to the results being shown (ms), for the latency panel. */
 export const clickToResults = signal<number[]>([]);
 
+/** Output of a running model preparation (null when none ran). */
+export const modelSetup = signal<{ lines: string[]; running: boolean; ok: boolean | null } | null>(null);
+
+export async function prepareModel(): Promise<void> {
+  modelSetup.value = { lines: ['starting…'], running: true, ok: null };
+  try {
+    await api.prepareModel();
+  } catch (e) {
+    modelSetup.value = { lines: [asError(e).message], running: false, ok: false };
+  }
+}
+
 let toastId = 1;
 
 export function showError(e: unknown, context?: string): void {
@@ -281,6 +293,12 @@ export function handleEvent(e: SessionEvent): void {
         if (r.failed.length) parts.push(`${r.failed.length} failed`);
         showInfo(`${r.cancelled ? 'Cancelled: ' : ''}${parts.join(', ')}`, r.failed.map((f) => `${f.path}: ${f.reason}`).join('\n') || undefined);
       }
+      break;
+    }
+    case 'model_setup': {
+      const cur = modelSetup.value ?? { lines: [], running: true, ok: null };
+      modelSetup.value = { lines: [...cur.lines.slice(-200), e.line], running: !e.finished, ok: e.finished ? e.ok : null };
+      if (e.finished) void refreshOverview();
       break;
     }
     case 'library_changed':

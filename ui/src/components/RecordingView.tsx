@@ -181,6 +181,7 @@ function Spectro({ rec }: { rec: RecordingDetail }) {
     for (const t of ticks) {
       const x = AXIS_W + V.xAt(view, t);
       ctx.fillRect(x, SPEC_H, 1, 4);
+      if (x + 22 > width) continue;
       ctx.fillText(clock(t, step < 1 ? (step < 0.1 ? 2 : 1) : 0), x, SPEC_H + 5);
     }
     if (missing > 0) {
@@ -207,6 +208,7 @@ function Spectro({ rec }: { rec: RecordingDetail }) {
     const key = `ov|${rec.summary.id}|${ow}|${fs.scale}|${fs.f_max}`;
     const t = tileData(key, { recording: rec.summary.id, start_s: 0, end_s: duration, width: Math.min(ow, 4096), height: 64, scale: fs.scale, f_min: 0, f_max: fs.f_max }, redraw);
     if (t) ctx.drawImage(bitmap(key, t), 0, 0, t.width, t.height, AXIS_W, 0, ow, OVERVIEW_H);
+    if (main.current) main.current.dataset.overview = t ? '1' : '0';
     const a = AXIS_W + (view.t0 / duration) * ow;
     const b = AXIS_W + (Math.min(duration, V.t1(view)) / duration) * ow;
     ctx.strokeStyle = '#ffd250';
