@@ -1,5 +1,8 @@
 //! Helpers shared by the integration tests: where the shared corpus and the model are.
 
+// Skip notes go straight to stderr: libtest captures eprintln!, and a skip must be seen.
+use std::io::Write as _;
+
 use std::path::PathBuf;
 
 /// Repository root (the parent of this package).
@@ -23,7 +26,8 @@ pub fn birdaudio_dir(test: &str) -> Option<PathBuf> {
     if dir.join("MANIFEST.csv").is_file() {
         Some(dir)
     } else {
-        eprintln!(
+        let _ =
+            writeln!(std::io::stderr(),
             "SKIPPED {test}: {} not found (set SYRINX_SHARED_DIR to the folder holding birdaudio/)",
             dir.display()
         );

@@ -2,6 +2,9 @@
 //! searches during the ingest), re-ingest is a no-op, query by an outside clip finds the same
 //! species, labels filter searches, exports parse back, relink after a move.
 
+// Skip notes go straight to stderr: libtest captures eprintln!, and a skip must be seen.
+use std::io::Write as _;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -82,7 +85,8 @@ fn library_ingest_search_label_export() {
         return;
     };
     let Ok(paths) = ModelPaths::resolve(None, None) else {
-        eprintln!(
+        let _ = writeln!(
+            std::io::stderr(),
             "SKIPPED library_ingest_search_label_export: model not installed (scripts/setup)"
         );
         return;

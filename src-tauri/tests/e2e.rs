@@ -8,6 +8,9 @@
 //! and checks the saved take against it. Screenshots of each screen go to
 //! `target/tmp/e2e/` (and to `$SYRINX_E2E_SCREENSHOTS` if set).
 
+// Skip notes go straight to stderr: libtest captures eprintln!, and a skip must be seen.
+use std::io::Write as _;
+
 mod support;
 
 use std::path::{Path, PathBuf};
@@ -132,11 +135,17 @@ impl Drop for Keep {
 #[test]
 fn app_end_to_end() {
     let Some(birdaudio) = shared_birdaudio() else {
-        eprintln!("SKIPPED app_end_to_end: ../shared/birdaudio not found (set SYRINX_SHARED_DIR)");
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED app_end_to_end: ../shared/birdaudio not found (set SYRINX_SHARED_DIR)"
+        );
         return;
     };
     if std::env::var("SYRINX_SKIP_E2E").as_deref() == Ok("1") {
-        eprintln!("SKIPPED app_end_to_end: SYRINX_SKIP_E2E=1");
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED app_end_to_end: SYRINX_SKIP_E2E=1"
+        );
         return;
     }
     for tool in [

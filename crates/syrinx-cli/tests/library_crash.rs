@@ -3,6 +3,9 @@
 //! or absent, every window's vector live in the index, no vector referenced twice, counts agree) and
 //! nothing committed before may be lost. A final run completes the rest (resumable).
 
+// Skip notes go straight to stderr: libtest captures eprintln!, and a skip must be seen.
+use std::io::Write as _;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -15,14 +18,18 @@ fn corpus(test: &str) -> Option<PathBuf> {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
     let dir = shared.join("birdaudio");
     if !dir.join("MANIFEST.csv").is_file() {
-        eprintln!(
+        let _ = writeln!(
+            std::io::stderr(),
             "SKIPPED {test}: {} not found (set SYRINX_SHARED_DIR)",
             dir.display()
         );
         return None;
     }
     if syrinx_embed::ModelPaths::resolve(None, None).is_err() {
-        eprintln!("SKIPPED {test}: model or ONNX Runtime not installed (run scripts/setup)");
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED {test}: model or ONNX Runtime not installed (run scripts/setup)"
+        );
         return None;
     }
     Some(dir)
