@@ -358,6 +358,7 @@ fn main() {
     let appbin = std::fs::canonicalize(&a.app).expect("app");
     let d = Driver::start(port, &appbin.display().to_string(), Duration::from_secs(30)).expect("session");
     d.wait_for("[data-testid=library]", Duration::from_secs(30)).expect("window");
+    d.set_script_timeout(Duration::from_secs(900)).expect("script timeout");
     let gaps = d
         .exec(
             r#"

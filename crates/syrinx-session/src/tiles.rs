@@ -164,10 +164,14 @@ impl Key {
     }
 }
 
-/// A least-recently-used cache of tiles, bounded in bytes.
+/// A least-recently-used cache of tiles, bounded in bytes. At most `workers` tiles are computed
+/// at once (one core is left to searches: a click's 20 thumbnails must not starve the next click).
 pub struct TileCache {
     inner: Mutex<CacheInner>,
     max_bytes: usize,
+    busy: Mutex<usize>,
+    freed: std::sync::Condvar,
+    workers: usize,
 }
 
 #[derive(Default)]
@@ -181,10 +185,30 @@ struct CacheInner {
 
 impl TileCache {
     pub fn new(max_bytes: usize) -> TileCache {
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
         TileCache {
             inner: Mutex::new(CacheInner::default()),
             max_bytes,
+            busy: Mutex::new(0),
+            freed: std::sync::Condvar::new(),
+            workers: cores.saturating_sub(1).max(1),
         }
+    }
+
+    fn compute_limited(&self, path: &Path, req: &TileRequest) -> Result<Tile> {
+        {
+            let mut b = self.busy.lock().unwrap_or_else(|e| e.into_inner());
+            while *b >= self.workers {
+                b = self.freed.wait(b).unwrap_or_else(|e| e.into_inner());
+            }
+            *b += 1;
+        }
+        let r = compute(path, req);
+        *self.busy.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
+        self.freed.notify_one();
+        r
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, CacheInner> {
@@ -206,7 +230,7 @@ impl TileCache {
             }
             c.misses += 1;
         }
-        let tile = Arc::new(compute(path, req)?);
+        let tile = Arc::new(self.compute_limited(path, req)?);
         let mut c = self.lock();
         let size = tile.data.len() + 64;
         if c.map.insert(key.clone(), tile.clone()).is_none() {

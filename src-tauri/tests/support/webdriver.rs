@@ -97,6 +97,11 @@ impl Driver {
         read(r)
     }
 
+    /// How long an asynchronous script may run (WebDriver's default is 30 s).
+    pub fn set_script_timeout(&self, t: Duration) -> Result<(), String> {
+        self.post("/timeouts", json!({"script": t.as_millis() as u64})).map(|_| ())
+    }
+
     pub fn quit(&self) {
         let _ = self.agent.delete(self.url("")).call();
     }
