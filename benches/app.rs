@@ -176,15 +176,20 @@ struct App {
     d: Driver,
 }
 
-fn start_app(app: &Path, lib: &Path, log: &Path) -> App {
-    let (x, display) = desktop::xvfb(1440, 900).expect("Xvfb");
-    let envs = vec![
+/// The environment the app runs in under WebDriver.
+fn app_env(display: String, lib: &Path) -> Vec<(String, String)> {
+    vec![
         ("DISPLAY".to_string(), display),
         ("SYRINX_LIBRARY".to_string(), lib.display().to_string()),
         ("TAURI_WEBVIEW_AUTOMATION".to_string(), "true".to_string()),
         ("GDK_BACKEND".to_string(), "x11".to_string()),
         ("NO_AT_BRIDGE".to_string(), "1".to_string()),
-    ];
+    ]
+}
+
+fn start_app(app: &Path, lib: &Path, log: &Path) -> App {
+    let (x, display) = desktop::xvfb(1440, 900).expect("Xvfb");
+    let envs = app_env(display, lib);
     let (wd, port) = desktop::webdriver(&envs, log).expect("WebKitWebDriver");
     let app = std::fs::canonicalize(app)
         .expect("the app binary (cargo build --release -p syrinx-app --features custom-protocol)");
@@ -347,13 +352,7 @@ fn main() {
     let fresh = std::env::temp_dir().join(format!("syrinx-bench-app-drop-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&fresh);
     let (x, display) = desktop::xvfb(1440, 900).expect("Xvfb");
-    let envs = vec![
-        ("DISPLAY".to_string(), display),
-        ("SYRINX_LIBRARY".to_string(), fresh.display().to_string()),
-        ("TAURI_WEBVIEW_AUTOMATION".to_string(), "true".to_string()),
-        ("GDK_BACKEND".to_string(), "x11".to_string()),
-        ("NO_AT_BRIDGE".to_string(), "1".to_string()),
-    ];
+    let envs = app_env(display, &fresh);
     let (wd, port) = desktop::webdriver(&envs, &log).expect("WebKitWebDriver");
     let appbin = std::fs::canonicalize(&a.app).expect("app");
     let d = Driver::start(port, &appbin.display().to_string(), Duration::from_secs(30)).expect("session");
