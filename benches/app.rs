@@ -347,7 +347,12 @@ fn main() {
     let mut files = Vec::new();
     let mut rdr = csv::Reader::from_path(a.corpus.join("MANIFEST.csv")).expect("MANIFEST.csv");
     for rec in rdr.records().flatten() {
-        files.push(std::fs::canonicalize(a.corpus.join(&rec[0])).expect("corpus file").display().to_string());
+        files.push(
+            std::fs::canonicalize(a.corpus.join(&rec[0]))
+                .expect("corpus file")
+                .display()
+                .to_string(),
+        );
     }
     let fresh = std::env::temp_dir().join(format!("syrinx-bench-app-drop-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&fresh);
@@ -355,9 +360,12 @@ fn main() {
     let envs = app_env(display, &fresh);
     let (wd, port) = desktop::webdriver(&envs, &log).expect("WebKitWebDriver");
     let appbin = std::fs::canonicalize(&a.app).expect("app");
-    let d = Driver::start(port, &appbin.display().to_string(), Duration::from_secs(30)).expect("session");
-    d.wait_for("[data-testid=library]", Duration::from_secs(30)).expect("window");
-    d.set_script_timeout(Duration::from_secs(900)).expect("script timeout");
+    let d = Driver::start(port, &appbin.display().to_string(), Duration::from_secs(30))
+        .expect("session");
+    d.wait_for("[data-testid=library]", Duration::from_secs(30))
+        .expect("window");
+    d.set_script_timeout(Duration::from_secs(900))
+        .expect("script timeout");
     let gaps = d
         .exec(
             r#"
@@ -380,7 +388,10 @@ return invoke('ingest', { paths: files }).then(() => new Promise(res => {
             vec![serde_json::json!(files)],
         )
         .expect("ingest in the window");
-    let g: Vec<f64> = gaps["gaps"].as_array().map(|v| v.iter().filter_map(|x| x.as_f64()).collect()).unwrap_or_default();
+    let g: Vec<f64> = gaps["gaps"]
+        .as_array()
+        .map(|v| v.iter().filter_map(|x| x.as_f64()).collect())
+        .unwrap_or_default();
     println!(
         "{} files queued at once (one batch), ingested in {:.1} s while the window kept drawing: frame gaps p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms over {} frames",
         files.len(),

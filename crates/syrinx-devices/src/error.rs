@@ -37,3 +37,13 @@ pub(crate) fn device_err(device: &str, e: impl std::fmt::Display) -> DevicesErro
         reason: e.to_string(),
     }
 }
+
+/// Stream errors that are glitches, not failures: an under/overrun (a click in the audio), a
+/// refused realtime priority, or a default-device switch that cpal followed. The stream goes on;
+/// reporting them as errors would alarm the user about nothing (seen on a loaded 2-core machine).
+pub(crate) fn is_glitch(e: &cpal::Error) -> bool {
+    matches!(
+        e.kind(),
+        cpal::ErrorKind::Xrun | cpal::ErrorKind::RealtimeDenied | cpal::ErrorKind::DeviceChanged
+    )
+}

@@ -28,6 +28,8 @@ struct Current {
     done: Arc<AtomicBool>,
     frames: Arc<AtomicU64>,
     rate: u32,
+    /// Frames in the stretch.
+    total: u64,
     tag: i64,
     start_s: f64,
     end_s: f64,
@@ -82,6 +84,7 @@ impl Playback {
             done,
             frames,
             rate: sample_rate,
+            total: n as u64,
             tag,
             start_s,
             end_s: start_s + n as f64 / sample_rate.max(1) as f64,
@@ -110,7 +113,12 @@ impl Playback {
                     position_s: pos.min(c.end_s),
                     start_s: c.start_s,
                     end_s: c.end_s,
-                    error: lock(&c.error).clone(),
+                    // Reported only if the stretch did not play to its end.
+                    error: if c.frames.load(Ordering::Relaxed) < c.total {
+                        lock(&c.error).clone()
+                    } else {
+                        None
+                    },
                 }
             }
         }
@@ -160,6 +168,7 @@ fn play_thread(
         };
         let samples = Arc::new(samples);
         let (s2, d2, f2, e2) = (samples.clone(), done.clone(), frames.clone(), error.clone());
+        let (d3, st3) = (done.clone(), stop.clone());
         let chn = ch as usize;
         let stream = dev
             .build_output_stream(
@@ -183,7 +192,12 @@ fn play_thread(
                     }
                 },
                 move |err| {
-                    *lock(&e2).get_or_insert_with(String::new) = err.to_string();
+                    // Errors while the stream is being torn down (stopped, or played out) are
+                    // ALSA complaining about the closing device, not a failed playback.
+                    let ending = d3.load(Ordering::Relaxed) || st3.load(Ordering::Relaxed);
+                    if !ending && !crate::error::is_glitch(&err) {
+                        *lock(&e2).get_or_insert_with(String::new) = err.to_string();
+                    }
                 },
                 None,
             )
@@ -202,8 +216,19 @@ fn play_thread(
             return;
         }
     };
+    // A backend error is only a failure if playback stops moving: the ALSA pulse plugin reports
+    // transient I/O errors (seen: snd_pcm_avail_delay, EIO) on a loaded machine while the audio
+    // plays on. A stream that makes no progress for 2 s is given up, with its error.
+    let mut last = (frames.load(Ordering::Relaxed), std::time::Instant::now());
     while !stop.load(Ordering::Relaxed) && !done.load(Ordering::Relaxed) {
         std::thread::sleep(Duration::from_millis(10));
+        let f = frames.load(Ordering::Relaxed);
+        if f != last.0 {
+            last = (f, std::time::Instant::now());
+        } else if last.1.elapsed() > Duration::from_secs(2) {
+            lock(&error).get_or_insert_with(|| "the output device stopped playing".into());
+            break;
+        }
     }
     // Let the device play out its buffer before closing (a short tail, not a click).
     if !stop.load(Ordering::Relaxed) {

@@ -243,7 +243,9 @@ where
             }
         },
         move |err| {
-            *lock(&sh.error) = Some(err.to_string());
+            if !crate::error::is_glitch(&err) {
+                *lock(&sh.error) = Some(err.to_string());
+            }
         },
         None,
     )

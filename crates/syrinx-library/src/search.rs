@@ -352,7 +352,11 @@ impl Library {
         // 3 s hop no two windows overlap, grouping never merges, and k candidates are enough
         // (measured at 100k: fetching 3k + 8 tripled the walk for nothing).
         let overlapping = read(&self.settings).hop_s < syrinx_audio::WINDOW_S - 1e-9;
-        let mut fetch = if opts.group && overlapping { k * 3 + 8 } else { k };
+        let mut fetch = if opts.group && overlapping {
+            k * 3 + 8
+        } else {
+            k
+        };
         loop {
             let iopts = IndexSearchOptions {
                 ef: opts.ef.map(|e| e.max(fetch)),

@@ -99,7 +99,8 @@ impl Driver {
 
     /// How long an asynchronous script may run (WebDriver's default is 30 s).
     pub fn set_script_timeout(&self, t: Duration) -> Result<(), String> {
-        self.post("/timeouts", json!({"script": t.as_millis() as u64})).map(|_| ())
+        self.post("/timeouts", json!({"script": t.as_millis() as u64}))
+            .map(|_| ())
     }
 
     pub fn quit(&self) {
