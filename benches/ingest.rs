@@ -1,45 +1,155 @@
-//! `bench-ingest DIR... [--lib DIR] [--queries N]`: ingest audio into a fresh library and print the
-//! end-to-end throughput (decode, embed, index, catalog) as x real time, then time N click queries
-//! (single thread) and print the latency percentiles. Prints figures; never asserts on time.
+//! `bench-ingest DIR... [--lib DIR] [--queries N] [--top-up WINDOWS]`: ingest audio into a library
+//! and print the end-to-end throughput (decode, embed, index, catalog) as x real time, then time N
+//! click queries (single thread, two passes: first over cold pages, then warm) and print the
+//! latency percentiles. Prints figures; never asserts on time.
+//!
+//! `--top-up WINDOWS` (for the 1M click target of issue 4): after the real ingest, fills the library
+//! up to WINDOWS windows with vectors from the generator that matches the real embeddings'
+//! statistics (`syrinx_index::synth`), imported through the same crash-safe commit as an ingest onto
+//! generated ten-hour FLAC files (1 kHz, a faint distinct tone each, so each has its own hash).
+//! With `--lib` in a cache directory the library is kept: a re-run skips the ingest (same content is
+//! a no-op) and the top-up (already full), and measures only the queries.
+//!
+//! Clicks land at uniformly random instants of the whole archive (recordings weighted by duration),
+//! so every window is equally likely to be the query, as in the app.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
+use clap::Parser;
 use syrinx_embed::{Embedder, EmbedderConfig, ModelPaths};
-use syrinx_library::{CreateOptions, IngestOptions, Library, Query, SearchOptions};
+use syrinx_library::{CreateOptions, ImportedWindow, IngestOptions, Library, Query, SearchOptions};
+
+#[derive(Parser)]
+struct Args {
+    /// Folders or files to ingest for real.
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// Library folder (kept); default: a temporary one, removed afterwards.
+    #[arg(long)]
+    lib: Option<PathBuf>,
+    /// Click queries per pass.
+    #[arg(long, default_value_t = 2000)]
+    queries: usize,
+    /// Fill the library up to this many windows with generated vectors.
+    #[arg(long)]
+    top_up: Option<usize>,
+}
+
+/// Peak resident set of this process (VmHWM), bytes.
+fn peak_rss() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
+const GEN_HOURS: usize = 10;
+const GEN_RATE: u32 = 1000;
+
+fn write_tone_flac(path: &Path, k: u64) {
+    let wav = path.with_extension("tmp.wav");
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: GEN_RATE,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(&wav, spec).expect("create wav");
+    let freq = 50.0 + 0.37 * k as f32;
+    for i in 0..GEN_HOURS * 3600 * GEN_RATE as usize {
+        let s = 0.001 * (i as f32 * freq * std::f32::consts::TAU / GEN_RATE as f32).sin();
+        w.write_sample((s * 32767.0) as i16).expect("write wav");
+    }
+    w.finalize().expect("finalize wav");
+    let st = std::process::Command::new("sox")
+        .arg(&wav)
+        .arg(path)
+        .status()
+        .expect("sox (installed by scripts/setup)");
+    assert!(st.success(), "sox failed");
+    let _ = std::fs::remove_file(&wav);
+}
+
+fn top_up(lib: &Library, gen_dir: &Path, target: usize) {
+    let have = lib.stats().expect("stats").windows as usize;
+    if have >= target {
+        return;
+    }
+    let per_file = GEN_HOURS * 3600 / 3; // the default 3 s hop
+    let model = syrinx_index::synth::SynthModel::birdnet_like(1024, 7);
+    std::fs::create_dir_all(gen_dir).expect("generated-audio");
+    let t = Instant::now();
+    let mut left = target - have;
+    let mut k = 0u64;
+    let mut done = 0usize;
+    while left > 0 {
+        let f = gen_dir.join(format!("gen-{k:04}.flac"));
+        k += 1;
+        if lib.recording_by_path(&f).is_some() {
+            continue;
+        }
+        let n = left.min(per_file);
+        write_tone_flac(&f, k);
+        let v = model.sample(n, 1000 + k);
+        let windows = (0..n)
+            .map(|i| ImportedWindow {
+                start_s: i as f64 * 3.0,
+                end_s: i as f64 * 3.0 + 3.0,
+                embedding: Some(v[i * 1024..(i + 1) * 1024].to_vec()),
+                top: vec![(
+                    ((i as u64 * 2_654_435_761 + k) % 6522) as u16,
+                    0.05 + (i % 90) as f32 / 100.0,
+                )],
+            })
+            .collect();
+        let ti = Instant::now();
+        lib.import_recording(&f, windows).expect("import");
+        left -= n;
+        done += n;
+        eprintln!(
+            "top-up: {} windows (+{n} in {:.1} s; {:.0} windows/s overall)",
+            have + done,
+            ti.elapsed().as_secs_f64(),
+            done as f64 / t.elapsed().as_secs_f64()
+        );
+    }
+    println!(
+        "top-up: {done} generated windows imported in {:.0} s ({:.0} windows/s: index insert + commit + catalog)",
+        t.elapsed().as_secs_f64(),
+        done as f64 / t.elapsed().as_secs_f64()
+    );
+}
 
 fn main() {
-    let mut inputs = Vec::new();
-    let mut lib_dir: Option<PathBuf> = None;
-    let mut queries = 2000usize;
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        match a.as_str() {
-            "--lib" => lib_dir = args.next().map(PathBuf::from),
-            "--queries" => queries = args.next().and_then(|q| q.parse().ok()).unwrap_or(queries),
-            _ => inputs.push(PathBuf::from(a)),
-        }
-    }
-    if inputs.is_empty() {
-        eprintln!("usage: bench-ingest DIR... [--lib DIR] [--queries N]");
-        std::process::exit(2);
-    }
+    let a = Args::parse();
     let tmp = std::env::temp_dir().join(format!("syrinx-bench-ingest-{}", std::process::id()));
-    let dir = lib_dir.unwrap_or(tmp.clone());
+    let dir = a.lib.clone().unwrap_or(tmp.clone());
+    let t_open = Instant::now();
     let lib = if Library::exists(&dir) {
         Library::open(&dir)
     } else {
         Library::create(&dir, CreateOptions::default())
     }
     .expect("library");
+    println!(
+        "open: {:.0} ms ({} windows)",
+        t_open.elapsed().as_secs_f64() * 1e3,
+        lib.stats().map(|s| s.windows).unwrap_or(0)
+    );
     let paths = ModelPaths::resolve(None, None).expect("model (run scripts/setup)");
     let mut emb = Embedder::load(&paths, EmbedderConfig::default()).expect("model");
     let t = Instant::now();
     let rep = lib
         .ingest(
             &mut emb,
-            &inputs,
+            &a.inputs,
             &IngestOptions::default(),
             &AtomicBool::new(false),
             None,
@@ -51,35 +161,67 @@ fn main() {
         rep.added.len(), rep.windows, rep.audio_s, secs, rep.audio_s / secs, rep.windows as f64 / secs,
         rep.failed.len(), rep.skipped.len(), rep.commits
     );
+    drop(emb);
+    let gen_dir = PathBuf::from(format!("{}-generated-audio", dir.display()));
+    if let Some(n) = a.top_up {
+        top_up(&lib, &gen_dir, n);
+    }
     let recs = lib.recordings();
     if recs.is_empty() {
         return;
     }
-    lib.reset_latency();
+    let total: f64 = recs.iter().map(|r| r.duration_s).sum();
     let mut x = 0x9E37_79B9_7F4A_7C15u64;
-    for _ in 0..queries {
+    let mut rand01 = move || {
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
-        let r = &recs[(x % recs.len() as u64) as usize];
-        let t_s = (x >> 20) as f64 % r.duration_s.max(0.1);
-        let _ = lib.search(
-            &Query::Click {
-                recording: r.id,
-                t_s,
-            },
-            &SearchOptions::default(),
-        );
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    };
+    for pass in ["first pass (cold pages)", "second pass (warm)"] {
+        lib.reset_latency();
+        let mut failed = 0;
+        for _ in 0..a.queries {
+            let mut at = rand01() * total;
+            let mut pick = &recs[0];
+            for r in &recs {
+                pick = r;
+                if at < r.duration_s {
+                    break;
+                }
+                at -= r.duration_s;
+            }
+            let q = Query::Click {
+                recording: pick.id,
+                t_s: at.min(pick.duration_s),
+            };
+            if lib.search(&q, &SearchOptions::default()).is_err() {
+                failed += 1; // a silent-only recording: no window to click
+            }
+        }
+        let s = lib.stats().expect("stats");
+        for l in lib.latency() {
+            println!(
+                "{pass}: {:?} queries at {} windows: n={} p50={} µs p90={} µs p99={} µs max={} µs ({failed} without a window)",
+                l.kind, s.windows, l.count, l.p50_us, l.p90_us, l.p99_us, l.max_us
+            );
+        }
     }
     let s = lib.stats().expect("stats");
-    for l in lib.latency() {
-        println!(
-            "{:?} queries at {} windows: n={} p50={} µs p90={} µs p99={} µs max={} µs",
-            l.kind, s.windows, l.count, l.p50_us, l.p90_us, l.p99_us, l.max_us
-        );
-    }
+    let m = &s.index_memory;
+    println!(
+        "memory: index resident {:.1} MB (codes {:.1}, graph {:.1}, visited {:.1}), mapped vectors {:.1} MB, catalog {:.1} MB, peak RSS of this process {:.1} MB",
+        m.resident_bytes as f64 / 1e6,
+        m.codes_bytes as f64 / 1e6,
+        m.graph_bytes as f64 / 1e6,
+        m.visited_bytes as f64 / 1e6,
+        m.mapped_vector_bytes as f64 / 1e6,
+        s.catalog_bytes as f64 / 1e6,
+        peak_rss() as f64 / 1e6
+    );
     drop(lib);
     if dir == tmp {
         let _ = std::fs::remove_dir_all(&tmp);
+        let _ = std::fs::remove_dir_all(&gen_dir);
     }
 }

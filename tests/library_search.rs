@@ -235,6 +235,32 @@ fn library_ingest_search_label_export() {
         )
         .unwrap();
     assert!(res.hits.iter().all(|h| h.recording_id != rec.id));
+
+    // The click's window (two index seeks) is the one a ranking of every window picks: a sounding
+    // window containing t, else the sounding window whose centre is nearest t.
+    for r in lib.recordings().iter().take(12) {
+        let rows = lib.recording_windows(r.id).unwrap();
+        let mut t = 0.0;
+        while t <= r.duration_s {
+            let want = rows
+                .iter()
+                .filter_map(|w| w.vector_id.map(|v| (v, w.start_s, w.end_s)))
+                .min_by(|a, b| {
+                    let key = |&(_, s, e): &(u32, f64, f64)| {
+                        (!(s <= t && e > t), ((s + e) / 2.0 - t).abs())
+                    };
+                    let (ca, da) = key(a);
+                    let (cb, db) = key(b);
+                    ca.cmp(&cb).then(da.total_cmp(&db))
+                })
+                .map(|w| w.0);
+            match want {
+                Some(v) => assert_eq!(lib.window_at(r.id, t).unwrap(), v, "{} at {t} s", r.id),
+                None => assert!(lib.window_at(r.id, t).is_err()),
+            }
+            t += 0.37;
+        }
+    }
     let lat = lib.latency();
     assert!(lat
         .iter()

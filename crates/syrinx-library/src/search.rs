@@ -257,16 +257,42 @@ impl Library {
                 "time {t_s} s is outside recording {recording} (0 to {duration:.2} s)"
             )));
         }
-        let mut q = conn.prepare_cached(
-            "SELECT vector_id FROM windows WHERE recording_id = ?1 AND vector_id IS NOT NULL
-             ORDER BY (CASE WHEN start_s <= ?2 AND end_s > ?2 THEN 0 ELSE 1 END), ABS((start_s + end_s) / 2 - ?2) LIMIT 1",
-        )?;
-        let id: Option<i64> = q
-            .query_row(rusqlite::params![recording, t_s], |r| r.get(0))
-            .ok();
-        id.map(|i| i as u32).ok_or_else(|| {
-            LibraryError::Missing(format!("a sounding window of recording {recording}"))
-        })
+        // Two index seeks on windows(recording_id, start_s) instead of ranking every window of the
+        // recording (a one-hour file has 1,200 to 3,600 of them: ~1 ms per click at 100k windows).
+        // The sounding windows nearest to t on each side are among the first few starting at or
+        // before t and after t; containing windows (start <= t < end) start at or before t.
+        // Exact for windows of one length (every ingested window); a much longer imported window
+        // starting more than 8 windows earlier would be missed as "containing".
+        let mut near: Vec<(u32, f64, f64)> = Vec::with_capacity(16);
+        for sql in [
+            "SELECT vector_id, start_s, end_s FROM windows WHERE recording_id = ?1 AND vector_id IS NOT NULL
+             AND start_s <= ?2 ORDER BY start_s DESC LIMIT 8",
+            "SELECT vector_id, start_s, end_s FROM windows WHERE recording_id = ?1 AND vector_id IS NOT NULL
+             AND start_s > ?2 ORDER BY start_s ASC LIMIT 8",
+        ] {
+            let mut q = conn.prepare_cached(sql)?;
+            let rows = q.query_map(rusqlite::params![recording, t_s], |r| {
+                Ok((r.get::<_, i64>(0)? as u32, r.get(1)?, r.get(2)?))
+            })?;
+            for row in rows {
+                near.push(row?);
+            }
+        }
+        // Containing windows first, then by distance of the centre to t (as before).
+        let rank = |&(_, s, e): &(u32, f64, f64)| {
+            let contains = s <= t_s && e > t_s;
+            (!contains, ((s + e) / 2.0 - t_s).abs())
+        };
+        near.iter()
+            .min_by(|a, b| {
+                let (ca, da) = rank(a);
+                let (cb, db) = rank(b);
+                ca.cmp(&cb).then(da.total_cmp(&db))
+            })
+            .map(|w| w.0)
+            .ok_or_else(|| {
+                LibraryError::Missing(format!("a sounding window of recording {recording}"))
+            })
     }
 
     /// Vector ids of the sounding windows of `recording` overlapping `[start_s, end_s)`.
