@@ -57,7 +57,7 @@ else
   echo "NOTE: real BirdNET embeddings not found at $REAL: real-data rows SKIPPED"
 fi
 
-STATS=""
+STATS="(not computed in this run: the statistics come from the peers' Python venv, which PEERS=0 does not set up)"
 if [ -x "$PY" ]; then
   STATS="$("$PY" benches/peers_index.py stats "${STATS_FILES[@]}")"
 fi
