@@ -14,6 +14,7 @@
 //! - click-to-results: `--clicks` WebDriver pointer clicks on the spectrogram at random times; the
 //!   page records from the click handler to the frame after the results are in the DOM.
 
+mod generated;
 #[path = "../src-tauri/tests/support/mod.rs"]
 mod support;
 
@@ -25,7 +26,7 @@ use clap::Parser;
 use support::desktop;
 use support::webdriver::Driver;
 use syrinx_embed::{Embedder, EmbedderConfig, ModelPaths};
-use syrinx_library::{CreateOptions, ImportedWindow, IngestOptions, Library};
+use syrinx_library::{CreateOptions, IngestOptions, Library};
 
 #[derive(Parser)]
 struct Args {
@@ -142,17 +143,7 @@ fn prepare(a: &Args, dir: &Path) -> PathBuf {
         assert!(st.success(), "sox failed");
         let _ = std::fs::remove_file(&wav);
         let v = model.sample(n, 1000 + k);
-        let windows = (0..n)
-            .map(|i| ImportedWindow {
-                start_s: i as f64 * 3.0,
-                end_s: i as f64 * 3.0 + 3.0,
-                embedding: Some(v[i * 1024..(i + 1) * 1024].to_vec()),
-                top: vec![(
-                    ((i as u64 * 2_654_435_761 + k) % 6522) as u16,
-                    0.05 + (i % 90) as f32 / 100.0,
-                )],
-            })
-            .collect();
+        let windows = generated::generated_windows(&v, n, k);
         lib.import_recording(&f, windows).expect("import");
         left -= n;
         k += 1;

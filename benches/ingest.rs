@@ -13,13 +13,14 @@
 //! Clicks land at uniformly random instants of the whole archive (recordings weighted by duration),
 //! so every window is equally likely to be the query, as in the app.
 
+mod generated;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use clap::Parser;
 use syrinx_embed::{Embedder, EmbedderConfig, ModelPaths};
-use syrinx_library::{CreateOptions, ImportedWindow, IngestOptions, Library, Query, SearchOptions};
+use syrinx_library::{CreateOptions, IngestOptions, Library, Query, SearchOptions};
 
 #[derive(Parser)]
 struct Args {
@@ -99,17 +100,7 @@ fn top_up(lib: &Library, gen_dir: &Path, target: usize) {
         let n = left.min(per_file);
         write_tone_flac(&f, k);
         let v = model.sample(n, 1000 + k);
-        let windows = (0..n)
-            .map(|i| ImportedWindow {
-                start_s: i as f64 * 3.0,
-                end_s: i as f64 * 3.0 + 3.0,
-                embedding: Some(v[i * 1024..(i + 1) * 1024].to_vec()),
-                top: vec![(
-                    ((i as u64 * 2_654_435_761 + k) % 6522) as u16,
-                    0.05 + (i % 90) as f32 / 100.0,
-                )],
-            })
-            .collect();
+        let windows = generated::generated_windows(&v, n, k);
         let ti = Instant::now();
         lib.import_recording(&f, windows).expect("import");
         left -= n;

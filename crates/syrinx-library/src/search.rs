@@ -258,7 +258,7 @@ impl Library {
             )));
         }
         // Two index seeks on windows(recording_id, start_s) instead of ranking every window of the
-        // recording (a one-hour file has 1,200 to 3,600 of them: ~1 ms per click at 100k windows).
+        // recording (a one-hour file has 1,200 to 3,600 of them), so the cost does not grow with it.
         // The sounding windows nearest to t on each side are among the first few starting at or
         // before t and after t; containing windows (start <= t < end) start at or before t.
         // Exact for windows of one length (every ingested window); a much longer imported window
