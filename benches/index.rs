@@ -109,6 +109,9 @@ enum Cmd {
         efc: usize,
         #[arg(long, default_value = "f32")]
         store: String,
+        /// Bits of the memory-mapped extended codes (4, the index default; 0 = none).
+        #[arg(long, default_value_t = 4)]
+        ex_bits: u8,
         /// Insert the last `incremental` rows one batch of 1000 at a time after the bulk build
         /// (reports the time per 1000-vector insert).
         #[arg(long, default_value_t = 0)]
@@ -200,14 +203,15 @@ fn run(cli: Cli) -> Result<(), String> {
             m,
             efc,
             store,
+            ex_bits,
             incremental,
         } => build(
             &base,
             &index_dir,
             parse_metric(&metric)?,
-            m,
-            efc,
+            (m, efc),
             &store,
+            ex_bits,
             incremental,
         ),
         Cmd::Search {
@@ -405,15 +409,19 @@ struct BuildInfo {
     m: usize,
     efc: usize,
     store: String,
+    #[serde(default)]
+    ex_bits: u8,
+    #[serde(default)]
+    mapped_excode_bytes: u64,
 }
 
 fn build(
     base: &Path,
     dir: &Path,
     metric: Metric,
-    m: usize,
-    efc: usize,
+    (m, efc): (usize, usize),
     store: &str,
+    ex_bits: u8,
     incremental: usize,
 ) -> Result<(), String> {
     let b = read_f32(base)?;
@@ -424,6 +432,7 @@ fn build(
     p.metric = metric;
     p.m = m;
     p.ef_construction = efc;
+    p.ex_bits = ex_bits;
     p.store = if store == "f16" {
         StoreKind::F16
     } else {
@@ -464,9 +473,11 @@ fn build(
         m,
         efc,
         store: store.to_string(),
+        ex_bits,
+        mapped_excode_bytes: mr.mapped_excode_bytes,
     };
     println!(
-        "build: n={} bulk {:.1}s ({} threads), commit {:.2}s, insert of 1000 into the built index {:.0} ms, resident {:.1} MB, vectors file {:.1} MB, build VmHWM {:.0} MB",
+        "build: n={} bulk {:.1}s ({} threads), commit {:.2}s, insert of 1000 into the built index {:.0} ms, resident {:.1} MB, vectors file {:.1} MB, extended codes {:.1} MB, build VmHWM {:.0} MB",
         info.n,
         build_s,
         rayon::current_num_threads(),
@@ -474,6 +485,7 @@ fn build(
         info.insert1000_ms,
         mr.resident_bytes as f64 / 1e6,
         mr.mapped_vector_bytes as f64 / 1e6,
+        mr.mapped_excode_bytes as f64 / 1e6,
         info.build_hwm as f64 / 1e6
     );
     let js = serde_json::to_string_pretty(&info).map_err(|e| e.to_string())?;
@@ -517,8 +529,15 @@ fn search(
     };
     let system = system.unwrap_or_else(|| {
         format!(
-            "syrinx rabitq1+{} {traversal} M={} efC={}",
-            info.store, info.m, info.efc
+            "syrinx rabitq1{}+{} {traversal} M={} efC={}",
+            if info.ex_bits > 0 {
+                format!("+ex{}", info.ex_bits)
+            } else {
+                String::new()
+            },
+            info.store,
+            info.m,
+            info.efc
         )
     });
     println!(
@@ -579,8 +598,9 @@ fn search(
             index_bytes: mr.resident_bytes,
             hwm_bytes: rss().1,
             note: format!(
-                "open {open_ms:.0} ms; vectors file {:.0} MB mapped; insert 1000: {:.0} ms",
+                "open {open_ms:.0} ms; vectors file {:.0} MB + extended codes {:.0} MB mapped; insert 1000: {:.0} ms",
                 mr.mapped_vector_bytes as f64 / 1e6,
+                mr.mapped_excode_bytes as f64 / 1e6,
                 info.insert1000_ms
             ),
         };

@@ -1,19 +1,28 @@
 //! # syrinx-index
 //!
 //! Approximate nearest-neighbour search over BirdNET embeddings (1024-d, non-negative) for the
-//! Syrinx desktop app: an HNSW graph traversed with **RaBitQ 1-bit codes** held in RAM
-//! (random orthogonal rotation of the centred vector, sign bits, per-vector correction factors,
-//! unbiased inner-product estimator with error bound), and **full-precision vectors in a
-//! memory-mapped file** that are read only for candidates whose RaBitQ lower bound can still
-//! enter the result set ([`Traversal::Refined`], default) or only for the final shortlist
-//! ([`Traversal::Estimated`]). Resident memory is ~290 bytes per 1024-d vector at M = 16
-//! (144 B code record + 132 B level-0 links + levels/upper links/tombstones).
+//! Syrinx desktop app, in three tiers:
+//! 1. an HNSW graph traversed with **RaBitQ 1-bit codes** held in RAM (random orthogonal rotation
+//!    of the centred vector, sign bits, per-vector correction factors, unbiased inner-product
+//!    estimator with error bound);
+//! 2. **extended RaBitQ codes** (4 bits per rotated component, 520 B per 1024-d vector) in a
+//!    memory-mapped file, read for a visited node only when its 1-bit lower bound could still
+//!    enter the result set ([`Traversal::Refined`], default); error ~8x below the 1-bit code's;
+//! 3. **full-precision vectors in a memory-mapped file**, read only for the final candidates,
+//!    in order of the extended codes' lower bound, so the returned distances are exact.
 //!
-//! Why the exact re-scoring inside the walk: on BirdNET-like data the 1-bit estimate's error
-//! (~0.023 in centred cosine) is larger than the gaps between the 10 nearest neighbours, so a walk
-//! ranked on estimates alone needs ef ~ 256 for recall 0.95 at 100k (measured), while an exact
-//! result set reaches 0.96 at ef 32. Construction walks on estimates too and re-scores only each
-//! beam's result list before the diversity heuristic (same recall as an exact build, half the time).
+//! Resident memory is ~290 bytes per 1024-d vector at M = 16 (144 B code record + 132 B level-0
+//! links + levels/upper links/tombstones); both mapped files are paged in by the OS on demand.
+//! With `IndexParams::ex_bits = 0` (and for indexes written before tier 2 existed) the walk
+//! re-scores from the float vectors instead.
+//!
+//! Why re-score inside the walk: on BirdNET-like data the 1-bit estimate's error (~0.023 in
+//! centred cosine) is larger than the gaps between the 10 nearest neighbours, so a walk ranked on
+//! estimates alone needs ef ~ 256 for recall 0.95 at 100k (measured), while a re-scored result set
+//! reaches 0.96 at ef 32. The extended codes give the same recall per ef as float re-scoring at
+//! 100k and ~1.4x the QPS (measured, `bench-index search`), reading 520 B instead of 4 KB per
+//! re-scored node. Construction walks on 1-bit estimates and re-scores each beam's result list
+//! from the float vectors before the diversity heuristic.
 //!
 //! ```no_run
 //! use syrinx_index::{Index, IndexParams, SearchOptions};
@@ -34,6 +43,7 @@
 
 mod build;
 mod error;
+mod excode;
 mod filter;
 mod graph;
 mod metric;
@@ -65,7 +75,7 @@ use graph::Graph;
 use persist::{FORMAT, MANIFEST, VERSION};
 use rabitq::{CodeLayout, QueryCode, Rotation, DEFAULT_EPS0};
 use search::{Cand, CodeOracle};
-use store::VectorStore;
+use store::{RowFile, VectorStore};
 use visited::VisitedPool;
 
 /// Default memory budget: 2 GiB of resident memory (everything but the mapped vector file).
@@ -93,10 +103,20 @@ pub struct IndexParams {
     pub store: StoreKind,
     /// Budget for resident bytes (codes, graph, tombstones, visited lists).
     pub memory_budget: u64,
+    /// Bits per component of the memory-mapped extended RaBitQ codes read to refine candidates
+    /// before the float vectors (4, the default; 0 = none, the float vectors are read instead;
+    /// indexes written before this field existed have none).
+    #[serde(default, skip_serializing_if = "is_zero_u8")]
+    pub ex_bits: u8,
+}
+
+fn is_zero_u8(x: &u8) -> bool {
+    *x == 0
 }
 
 impl IndexParams {
-    /// Defaults for `dim`: cosine, m = 16, ef_construction = 200, ef_search = 48, f32 store, 2 GiB.
+    /// Defaults for `dim`: cosine, m = 16, ef_construction = 200, ef_search = 48, f32 store,
+    /// 4-bit extended codes, 2 GiB.
     pub fn new(dim: usize) -> Self {
         IndexParams {
             dim,
@@ -107,6 +127,7 @@ impl IndexParams {
             seed: 0x5172_1A5E,
             store: StoreKind::F32,
             memory_budget: DEFAULT_MEMORY_BUDGET,
+            ex_bits: excode::EX_BITS,
         }
     }
 
@@ -123,6 +144,9 @@ impl IndexParams {
         }
         if self.ef_search == 0 || self.ef_search > 100_000 {
             return bad("ef_search must be in 1..=100000");
+        }
+        if self.ex_bits != 0 && self.ex_bits != excode::EX_BITS {
+            return bad("ex_bits must be 0 or 4");
         }
         Ok(())
     }
@@ -184,6 +208,8 @@ pub struct MemoryReport {
     pub resident_bytes: u64,
     /// Size of the memory-mapped vector file (paged in on demand by the OS, not counted above).
     pub mapped_vector_bytes: u64,
+    /// Size of the memory-mapped extended-code file (paged in on demand, not counted above).
+    pub mapped_excode_bytes: u64,
     /// Configured budget.
     pub budget_bytes: u64,
 }
@@ -198,6 +224,7 @@ pub struct Index {
     centroid_n: u64,
     store: VectorStore,
     codes: Vec<u64>,
+    ex: Option<RowFile>,
     graph: Graph,
     deleted: Bitset,
     n_deleted: usize,
@@ -231,8 +258,15 @@ fn vectors_name(seq: u64, kind: StoreKind) -> String {
     }
 }
 
+fn excodes_name(seq: u64) -> String {
+    format!("excodes-{seq}.bin")
+}
+
 fn is_index_file(name: &str) -> bool {
-    (name.starts_with("vectors-") || name.starts_with("codes-") || name.starts_with("graph-"))
+    (name.starts_with("vectors-")
+        || name.starts_with("codes-")
+        || name.starts_with("excodes-")
+        || name.starts_with("graph-"))
         || (name.starts_with('.') && name.ends_with(".tmp"))
 }
 
@@ -262,7 +296,16 @@ impl Index {
             params.store,
             params.dim,
         )?;
+        let ex = if params.ex_bits > 0 {
+            Some(RowFile::create(
+                &dir.join(excodes_name(file_seq)),
+                excode::record_bytes(rot.padded()),
+            )?)
+        } else {
+            None
+        };
         let mut idx = Index {
+            ex,
             centroid: vec![0.0; params.dim],
             centroid_n: 0,
             graph: Graph::new(params.m, 2 * params.m),
@@ -331,6 +374,17 @@ impl Index {
             None if n == 0 => (Vec::new(), String::new(), 0),
             None => return Err(bad("code file missing")),
         };
+        let ex = match (&mf.excodes, params.ex_bits) {
+            (_, 0) => None,
+            (Some(f), _) => {
+                let rb = excode::record_bytes(rot.padded());
+                if f.bytes != mf.count.saturating_mul(rb as u64) {
+                    return Err(bad("extended-code file size disagrees with count"));
+                }
+                Some(RowFile::open(&dir.join(&f.name), rb, n, f.crc32)?)
+            }
+            (None, _) => return Err(bad("extended-code file missing")),
+        };
         let (graph, deleted) = persist::read_graph(&dir, &mf.graph, n, params.m)?;
         let n_deleted = deleted.count();
         if n_deleted as u64 != mf.deleted {
@@ -343,6 +397,7 @@ impl Index {
             centroid_n: mf.centroid_count,
             store,
             codes,
+            ex,
             graph,
             deleted,
             n_deleted,
@@ -360,9 +415,14 @@ impl Index {
         })
     }
 
-    /// Check the CRC of the committed part of the vector file (reads it entirely).
+    /// Check the CRCs of the committed parts of the vector and extended-code files (reads them
+    /// entirely).
     pub fn verify(&self) -> Result<()> {
-        self.store.verify()
+        self.store.verify()?;
+        match &self.ex {
+            Some(ex) => ex.verify(),
+            None => Ok(()),
+        }
     }
 
     /// Parameters.
@@ -431,6 +491,7 @@ impl Index {
 
     fn resident_estimate(&self, n: usize, threads: usize) -> u64 {
         let m = self.params.m as f64;
+        // The extended codes are mapped, like the vectors, and not counted here.
         let per_node = (self.layout.stride * 8) as f64
             + (4 * (1 + 2 * self.params.m)) as f64
             + 5.0
@@ -459,6 +520,7 @@ impl Index {
             other_bytes: other,
             resident_bytes: codes + graph + tomb + vis + other,
             mapped_vector_bytes: self.store.mapped_bytes() as u64,
+            mapped_excode_bytes: self.ex.as_ref().map_or(0, |e| e.mapped_bytes() as u64),
             budget_bytes: self.params.memory_budget,
         }
     }
@@ -517,6 +579,7 @@ impl Index {
             }
         }
         let total = (n + b) as u64;
+        let (old_centroid, old_centroid_n) = (self.centroid.clone(), self.centroid_n);
         let mut encode_from = n;
         if self.centroid_n == 0 {
             self.centroid = sum.iter().map(|s| (s / b as f64) as f32).collect();
@@ -530,7 +593,21 @@ impl Index {
         if encode_from < n {
             self.codes_rewrite = true;
         }
-        self.encode_range(encode_from, n + b);
+        if let Err(e) = self.encode_range(encode_from, n + b, true) {
+            // Back to the state before this batch (the graph is not touched yet).
+            self.centroid = old_centroid;
+            self.centroid_n = old_centroid_n;
+            self.codes.truncate(n * self.layout.stride);
+            if encode_from < n {
+                // 1-bit codes only: cannot fail.
+                let _ = self.encode_range(0, n, false);
+            }
+            let _ = self.store.rollback(first_row);
+            if let Some(ex) = &mut self.ex {
+                let _ = ex.rollback(n);
+            }
+            return Err(e);
+        }
         let levels: Vec<u8> = (n..n + b)
             .map(|i| build::node_level(self.params.seed, i as u32, self.params.m))
             .collect();
@@ -585,7 +662,10 @@ impl Index {
         sum.iter().map(|s| (s / cnt) as f32).collect()
     }
 
-    fn encode_range(&mut self, from: usize, to: usize) {
+    /// Encode rows `from..to` of the vector store: 1-bit codes into RAM and, with `with_ex` (and
+    /// extended codes enabled), extended codes appended to their file; `from == 0` over existing
+    /// rows writes a new extended-code file (the committed one stays until the next commit).
+    fn encode_range(&mut self, from: usize, to: usize, with_ex: bool) -> Result<()> {
         let stride = self.layout.stride;
         let want = to * stride;
         if want > self.codes.len() {
@@ -593,18 +673,83 @@ impl Index {
             graph::reserve_headroom(&mut self.codes, extra);
         }
         self.codes.resize(want, 0);
-        let (rot, centroid, store) = (&self.rot, &self.centroid, &self.store);
-        self.codes[from * stride..to * stride]
-            .par_chunks_mut(stride)
-            .enumerate()
-            .for_each_init(
-                || (vec![0.0f32; rot.padded()], Vec::new()),
-                |(scratch, row), (i, rec)| {
-                    if store.read_into((from + i) as u32, row) {
-                        rabitq::encode(rot, centroid, row, scratch, rec);
+        let padded = self.rot.padded();
+        let rb = excode::record_bytes(padded);
+        let mut fresh: Option<(RowFile, u64)> = None;
+        let with_ex = with_ex && self.ex.is_some();
+        if with_ex {
+            if let Some(ex) = &mut self.ex {
+                if from < ex.rows() && from == 0 {
+                    let seq = self.file_seq + 1;
+                    let path = self.dir.join(excodes_name(seq));
+                    let _ = fs::remove_file(&path);
+                    fresh = Some((RowFile::create(&path, rb)?, seq));
+                } else {
+                    ex.rollback(from)?;
+                    if ex.rows() != from {
+                        return Err(IndexError::InvalidParam(format!(
+                            "extended codes hold {} rows, expected {from}",
+                            ex.rows()
+                        )));
                     }
-                },
-            );
+                }
+            }
+        }
+        const CHUNK: usize = 16384;
+        let mut exbuf: Vec<u8> = Vec::new();
+        let mut start = from;
+        while start < to {
+            let end = (start + CHUNK).min(to);
+            let (rot, centroid, store) = (&self.rot, &self.centroid, &self.store);
+            let codes = &mut self.codes[start * stride..end * stride];
+            let init = || (vec![0.0f32; padded], Vec::new(), Vec::new());
+            if with_ex {
+                exbuf.clear();
+                exbuf.resize((end - start) * rb, 0);
+                codes
+                    .par_chunks_mut(stride)
+                    .zip(exbuf.par_chunks_mut(rb))
+                    .enumerate()
+                    .for_each_init(init, |(scratch, row, abs), (i, (rec, xrec))| {
+                        if store.read_into((start + i) as u32, row) {
+                            rabitq::encode(rot, centroid, row, scratch, rec);
+                            // `scratch` now holds the rotated residual.
+                            excode::encode(scratch, abs, xrec);
+                        }
+                    });
+                let target = match fresh.as_mut() {
+                    Some((f, _)) => Some(f),
+                    None => self.ex.as_mut(),
+                };
+                let r = match target {
+                    Some(t) => t.append_with(end - start, |i, w| {
+                        w.write_all(&exbuf[i * rb..(i + 1) * rb])
+                    }),
+                    None => Ok(0),
+                };
+                if let Err(e) = r {
+                    if let Some((f, _)) = fresh.take() {
+                        let _ = fs::remove_file(f.path());
+                    }
+                    return Err(e);
+                }
+            } else {
+                codes.par_chunks_mut(stride).enumerate().for_each_init(
+                    init,
+                    |(scratch, row, _), (i, rec)| {
+                        if store.read_into((start + i) as u32, row) {
+                            rabitq::encode(rot, centroid, row, scratch, rec);
+                        }
+                    },
+                );
+            }
+            start = end;
+        }
+        if let Some((f, seq)) = fresh {
+            self.ex = Some(f);
+            self.file_seq = seq;
+        }
+        Ok(())
     }
 
     /// Mark `id` deleted (it is never returned again). Returns false if it was already deleted.
@@ -631,7 +776,8 @@ impl Index {
 
     /// Drop deleted vectors: rewrites the vector and code files, rebuilds the graph, renumbers ids
     /// densely (in order). Returns `map[old_id] = Some(new_id)` (None for deleted ids).
-    /// Not durable until [`Index::commit`].
+    /// Not durable until [`Index::commit`]. On an I/O error the index returns to its last commit
+    /// (uncommitted changes are dropped) and the error is returned.
     pub fn compact(&mut self) -> Result<Vec<Option<u32>>> {
         let n = self.graph.len();
         if self.n_deleted == 0 {
@@ -668,7 +814,11 @@ impl Index {
         self.centroid_n = b as u64;
         self.codes = Vec::new();
         self.codes_rewrite = true;
-        self.encode_range(0, b);
+        if let Err(e) = self.encode_range(0, b, true) {
+            // The in-memory state is half-rebuilt: go back to the last commit.
+            *self = Index::open(&self.dir)?;
+            return Err(e);
+        }
         self.graph = Graph::new(self.params.m, 2 * self.params.m);
         let levels: Vec<u8> = (0..b)
             .map(|i| build::node_level(self.params.seed, i as u32, self.params.m))
@@ -690,6 +840,17 @@ impl Index {
         }
         let gen = self.generation + 1;
         let (_, vbytes, vcrc) = self.store.commit()?;
+        let excodes = match &mut self.ex {
+            Some(ex) => {
+                let (_, bytes, crc32) = ex.commit()?;
+                Some(FileRef {
+                    name: ex.name(),
+                    bytes,
+                    crc32,
+                })
+            }
+            None => None,
+        };
         let n = self.graph.len();
         let stride = self.layout.stride;
         let codes_ref = if n == 0 {
@@ -752,6 +913,7 @@ impl Index {
                 crc32: vcrc,
             },
             codes: codes_ref,
+            excodes,
             graph: graph_ref.clone(),
             crc32: 0,
         };
@@ -771,11 +933,16 @@ impl Index {
 
     /// Remove files of earlier generations (best effort).
     fn cleanup(&self, mf: &Manifest) {
-        let keep: Vec<&str> = [Some(&mf.vectors), mf.codes.as_ref(), Some(&mf.graph)]
-            .into_iter()
-            .flatten()
-            .map(|f| f.name.as_str())
-            .collect();
+        let keep: Vec<&str> = [
+            Some(&mf.vectors),
+            mf.codes.as_ref(),
+            mf.excodes.as_ref(),
+            Some(&mf.graph),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|f| f.name.as_str())
+        .collect();
         if let Ok(rd) = fs::read_dir(&self.dir) {
             for e in rd.flatten() {
                 let name = e.file_name();
@@ -812,6 +979,11 @@ impl Index {
             qc: &qc,
             codes: &self.codes,
             stride: self.layout.stride,
+        };
+        let ex = self.ex.as_ref();
+        let ex_est = |id: u32| -> Option<(f32, f32)> {
+            let x = ex?.row(id);
+            qc.estimate_ex(oracle.record(id)?, x)
         };
         let filter = opts.filter;
         let deleted = &self.deleted;
@@ -853,22 +1025,49 @@ impl Index {
             }
             match opts.traversal {
                 Traversal::Refined => {
-                    let (top, _exact) = search::search_refined(
-                        &self.graph,
-                        &oracle,
-                        &self.store,
-                        metric,
-                        q,
-                        cur,
-                        ef,
-                        k,
-                        1.0,
-                        &mut vis,
-                        &mut nbuf,
-                        accept,
-                    );
+                    let (top, _scored) = match ex {
+                        Some(_) => search::search_refined(
+                            &self.graph,
+                            &oracle,
+                            |id| ex_est(id).map_or(f32::INFINITY, |(e, _)| e),
+                            cur,
+                            ef,
+                            k,
+                            1.0,
+                            &mut vis,
+                            &mut nbuf,
+                            accept,
+                        ),
+                        None => search::search_refined(
+                            &self.graph,
+                            &oracle,
+                            |id| self.store.distance(metric, q, id),
+                            cur,
+                            ef,
+                            k,
+                            1.0,
+                            &mut vis,
+                            &mut nbuf,
+                            accept,
+                        ),
+                    };
                     self.visited.give(vis);
-                    return top
+                    if ex.is_none() {
+                        return top
+                            .into_iter()
+                            .take(k)
+                            .map(|c| Hit {
+                                id: c.id,
+                                distance: c.d,
+                            })
+                            .collect();
+                    }
+                    // Exact distances for the extended-code results, in lower-bound order.
+                    let cands = top
+                        .iter()
+                        .filter_map(|c| ex_est(c.id).map(|(e, b)| (e, b, c.id)))
+                        .collect();
+                    return search::rerank(&self.store, metric, q, cands, k, Rerank::Bounded)
                         .into_iter()
                         .map(|c| Hit {
                             id: c.id,
@@ -898,6 +1097,10 @@ impl Index {
                         .collect()
                 }
             }
+        };
+        let shortlist = match (ex, opts.rerank) {
+            (Some(_), Rerank::Bounded) => search::refine_shortlist(ex_est, shortlist, k),
+            _ => shortlist,
         };
         search::rerank(&self.store, metric, q, shortlist, k, opts.rerank)
             .into_iter()

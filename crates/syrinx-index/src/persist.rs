@@ -2,6 +2,8 @@
 //!
 //! - `vectors-<seq>.f32|f16`: append-only raw rows (see `store.rs`);
 //! - `codes-<seq>.bin`: append-only RaBitQ records, `stride` little-endian u64 per vector;
+//! - `excodes-<seq>.bin`: append-only extended (4-bit) RaBitQ records, memory-mapped (see
+//!   `excode.rs`), rewritten under a new name when all codes are re-encoded;
 //! - `graph-<seq>.bin`: graph + tombstones, rewritten on every commit under a new name;
 //! - `MANIFEST.json`: format version, parameters, `generation` (incremented by every commit),
 //!   counts, centroid, and for each file its name, committed byte length and CRC-32.
@@ -68,6 +70,9 @@ pub struct Manifest {
     pub vectors: FileRef,
     /// Code file (None while empty).
     pub codes: Option<FileRef>,
+    /// Extended-code file (absent when `params.ex_bits` is 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub excodes: Option<FileRef>,
     /// Graph file.
     pub graph: FileRef,
     /// CRC-32 of this manifest serialised (pretty JSON) with this field set to 0.
@@ -161,9 +166,14 @@ pub fn read_manifest(dir: &Path) -> Result<Manifest> {
             found,
         });
     }
-    for f in [Some(&m.vectors), m.codes.as_ref(), Some(&m.graph)]
-        .into_iter()
-        .flatten()
+    for f in [
+        Some(&m.vectors),
+        m.codes.as_ref(),
+        m.excodes.as_ref(),
+        Some(&m.graph),
+    ]
+    .into_iter()
+    .flatten()
     {
         if f.name.contains('/')
             || f.name.contains('\\')

@@ -167,6 +167,7 @@ pub struct QueryCode {
     ip_offset: f32,
     metric: Metric,
     eps0: f32,
+    ex: crate::excode::ExQuery,
 }
 
 impl QueryCode {
@@ -217,7 +218,9 @@ impl QueryCode {
         }
         let lo = if delta > 0.0 { lo } else { 0.0 };
         let sum_q = delta * sum_u as f32 + lo * padded as f32;
+        let ex = crate::excode::ExQuery::new(&buf);
         QueryCode {
+            ex,
             planes,
             words: layout.words,
             delta,
@@ -261,7 +264,20 @@ impl QueryCode {
         let (ip, f0, f1) = self.scaled_ip(rec);
         let r2 = f32::from_bits(f0 as u32);
         let e = f32::from_bits(f1 as u32);
-        let b = self.eps0 * e * self.qn;
+        self.to_distance(ip, r2, self.eps0 * e * self.qn)
+    }
+
+    /// Estimated distance and bound from the extended (4-bit) record `ex` of the vector whose
+    /// 1-bit record is `rec` (which holds `|o_r|^2`). `None` if `ex` is malformed.
+    #[inline]
+    pub fn estimate_ex(&self, rec: &[u64], ex: &[u8]) -> Option<(f32, f32)> {
+        let (ip_unit, err) = self.ex.ip(ex)?;
+        let r2 = f32::from_bits(*rec.get(self.words)? as u32);
+        Some(self.to_distance(ip_unit * self.qn, r2, self.eps0 * err * self.qn))
+    }
+
+    #[inline]
+    fn to_distance(&self, ip: f32, r2: f32, b: f32) -> (f32, f32) {
         match self.metric {
             Metric::L2 => (r2 + self.qn2 - 2.0 * ip, 2.0 * b),
             Metric::Cosine => (0.5 * (r2 + self.qn2 - 2.0 * ip), b),

@@ -222,18 +222,47 @@ pub(crate) fn rerank(
     top.into_sorted_vec()
 }
 
-/// Level-0 search that navigates on RaBitQ estimates and keeps an exact result set: a visited
-/// node is re-scored from the vector store only when its lower bound (estimate minus
-/// `bound_scale` x error bound) could enter the current top-`ef`; the walk stops when the next
-/// candidate's lower bound is worse than the worst exact result. Returns the top `k` (exact,
-/// ascending) and the number of exact distance computations.
+/// Extended-code estimates for a shortlist of 1-bit candidates `(estimate, bound, id)`: scored in
+/// order of the 1-bit lower bound, stopping when it exceeds the k-th smallest extended upper
+/// bound (no later candidate can be in the top k). Returns `(estimate, bound, id)` from the
+/// extended codes, ready for [`rerank`].
+pub(crate) fn refine_shortlist(
+    ex: impl Fn(u32) -> Option<(f32, f32)>,
+    mut cands: Vec<(f32, f32, u32)>,
+    k: usize,
+) -> Vec<(f32, f32, u32)> {
+    cands.sort_unstable_by(|a, b| (a.0 - a.1).total_cmp(&(b.0 - b.1)));
+    let mut ubs: BinaryHeap<Cand> = BinaryHeap::with_capacity(k + 1);
+    let mut out = Vec::with_capacity(cands.len().min(4 * k + 16));
+    for (e, b, id) in cands {
+        if ubs.len() >= k {
+            if let Some(w) = ubs.peek() {
+                if e - b > w.d {
+                    break;
+                }
+            }
+        }
+        let Some((xe, xb)) = ex(id) else { continue };
+        out.push((xe, xb, id));
+        ubs.push(Cand { d: xe + xb, id });
+        if ubs.len() > k {
+            ubs.pop();
+        }
+    }
+    out
+}
+
+/// Level-0 search that navigates on RaBitQ estimates and keeps a re-scored result set: a
+/// visited node is re-scored with `score` (the extended codes, or the exact vector) only when its
+/// 1-bit lower bound (estimate minus `bound_scale` x error bound) could enter the current
+/// top-`ef`; the walk stops when the next candidate's lower bound is worse than the worst
+/// re-scored result. Returns up to `ef` results (ascending by `score`) and the number of
+/// re-scorings.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn search_refined<A: Fn(u32) -> bool>(
+pub(crate) fn search_refined<A: Fn(u32) -> bool, S: Fn(u32) -> f32>(
     g: &Graph,
     o: &CodeOracle<'_>,
-    store: &VectorStore,
-    metric: Metric,
-    q: &[f32],
+    score: S,
     entry: Cand,
     ef: usize,
     k: usize,
@@ -267,7 +296,7 @@ pub(crate) fn search_refined<A: Fn(u32) -> bool>(
     if accept(entry.id) {
         exact_n += 1;
         res.push(Cand {
-            d: store.distance(metric, q, entry.id),
+            d: score(entry.id),
             id: entry.id,
         });
     }
@@ -303,7 +332,7 @@ pub(crate) fn search_refined<A: Fn(u32) -> bool>(
                 cands.push(Reverse(Cand { d: est, id: nb }));
                 if accept(nb) {
                     exact_n += 1;
-                    let d = store.distance(metric, q, nb);
+                    let d = score(nb);
                     if d < worst {
                         res.push(Cand { d, id: nb });
                         if res.len() > ef {
@@ -314,7 +343,5 @@ pub(crate) fn search_refined<A: Fn(u32) -> bool>(
             }
         }
     }
-    let mut v = res.into_sorted_vec();
-    v.truncate(k);
-    (v, exact_n)
+    (res.into_sorted_vec(), exact_n)
 }

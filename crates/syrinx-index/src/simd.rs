@@ -1,7 +1,8 @@
 //! Distance kernels with runtime CPU detection.
 //!
 //! x86-64: AVX2+FMA (and F16C for half-precision rows) kernels with four independent accumulators,
-//! POPCNT for the binary-code kernel, selected at run time with `is_x86_feature_detected!`.
+//! POPCNT for the binary-code kernel, AVX2 `maddubs` for the 4-bit extended codes, selected at run
+//! time with `is_x86_feature_detected!`.
 //! Everything else (including aarch64/NEON, where LLVM vectorises the chunked scalar loops) uses
 //! the portable fallback. AVX-512 is not specialised: the AVX2 path runs on AVX-512 machines.
 //! This module and `store.rs` (mmap) are the only places with `unsafe`.
@@ -94,6 +95,59 @@ pub fn weighted_popcount4(code: &[u64], planes: &[u64]) -> u32 {
         return unsafe { wpop4_popcnt(code, planes) };
     }
     wpop4_scalar(code, planes)
+}
+
+/// Inner product of 4-bit unsigned codes with an i8 query: `sum_i u_i * q_i`.
+/// `code` is packed per 64 components in 32 bytes: byte `j` of block `b` holds component
+/// `64 b + j` in its low nibble and `64 b + 32 + j` in its high nibble. `q.len()` must be
+/// `2 * code.len()` and a multiple of 64 (extra components are ignored).
+#[inline]
+pub fn dot_u4_i8(code: &[u8], q: &[i8]) -> i32 {
+    let blocks = (code.len() / 32).min(q.len() / 64);
+    let (code, q) = (&code[..32 * blocks], &q[..64 * blocks]);
+    #[cfg(target_arch = "x86_64")]
+    if is_x86_feature_detected!("avx2") {
+        // SAFETY: AVX2 checked; the kernel reads `blocks` full 32-byte code blocks and 64-byte
+        // query blocks, which the two slices hold (trimmed above).
+        return unsafe { dot_u4_i8_avx2(code, q) };
+    }
+    dot_u4_i8_scalar(code, q)
+}
+
+fn dot_u4_i8_scalar(code: &[u8], q: &[i8]) -> i32 {
+    let mut s = 0i32;
+    for (c, qb) in code.chunks_exact(32).zip(q.chunks_exact(64)) {
+        for j in 0..32 {
+            s += (c[j] & 0x0F) as i32 * qb[j] as i32 + (c[j] >> 4) as i32 * qb[32 + j] as i32;
+        }
+    }
+    s
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn dot_u4_i8_avx2(code: &[u8], q: &[i8]) -> i32 {
+    let blocks = code.len() / 32;
+    let mask = _mm256_set1_epi8(0x0F);
+    let ones = _mm256_set1_epi16(1);
+    let mut acc = _mm256_setzero_si256();
+    for b in 0..blocks {
+        let c = _mm256_loadu_si256(code.as_ptr().add(32 * b) as *const __m256i);
+        let q0 = _mm256_loadu_si256(q.as_ptr().add(64 * b) as *const __m256i);
+        let q1 = _mm256_loadu_si256(q.as_ptr().add(64 * b + 32) as *const __m256i);
+        let lo = _mm256_and_si256(c, mask);
+        let hi = _mm256_and_si256(_mm256_srli_epi16::<4>(c), mask);
+        // u8 x i8 pair sums fit in i16: |15 * 127 * 2| * 2 = 7620.
+        let p = _mm256_add_epi16(_mm256_maddubs_epi16(lo, q0), _mm256_maddubs_epi16(hi, q1));
+        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, ones));
+    }
+    let s = _mm_add_epi32(
+        _mm256_castsi256_si128(acc),
+        _mm256_extracti128_si256::<1>(acc),
+    );
+    let s = _mm_add_epi32(s, _mm_shuffle_epi32::<0b01_00_11_10>(s));
+    let s = _mm_add_epi32(s, _mm_shuffle_epi32::<0b00_00_00_01>(s));
+    _mm_cvtsi128_si32(s)
 }
 
 /// Number of set bits of a code.
@@ -353,6 +407,25 @@ mod tests {
             let lh = l2sq_f16(&a, &h);
             let lhs = l2sq_f32_scalar(&a, &bh);
             assert!((lh - lhs).abs() <= 1e-3 * (1.0 + lhs.abs()), "l2_16 n={n}");
+        }
+    }
+
+    #[test]
+    fn u4_i8_kernel_matches_definition() {
+        for blocks in [0usize, 1, 2, 16, 17] {
+            let u: Vec<u8> = (0..64 * blocks).map(|i| ((i * 7 + 3) % 16) as u8).collect();
+            let q: Vec<i8> = (0..64 * blocks)
+                .map(|i| ((i as i32 * 37 + 11) % 255 - 127) as i8)
+                .collect();
+            let mut code = vec![0u8; 32 * blocks];
+            for b in 0..blocks {
+                for j in 0..32 {
+                    code[32 * b + j] = u[64 * b + j] | (u[64 * b + 32 + j] << 4);
+                }
+            }
+            let want: i32 = u.iter().zip(&q).map(|(&a, &b)| a as i32 * b as i32).sum();
+            assert_eq!(dot_u4_i8(&code, &q), want, "blocks={blocks}");
+            assert_eq!(dot_u4_i8_scalar(&code, &q), want, "scalar blocks={blocks}");
         }
     }
 

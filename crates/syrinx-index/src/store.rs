@@ -1,5 +1,5 @@
 //! Full-precision vectors in an append-only file, memory-mapped and read only to rerank
-//! (and during graph construction).
+//! (and during graph construction); the same row-file mechanism holds the extended codes.
 //!
 //! File format: raw little-endian rows, `dim` f32 or IEEE f16 values each, no header; the manifest
 //! records the number of committed rows and the CRC-32 of their bytes. Bytes beyond the committed
@@ -40,13 +40,12 @@ impl StoreKind {
     }
 }
 
-/// Append-only, memory-mapped vector file.
+/// Append-only file of fixed-size byte rows, memory-mapped (shared by the vector file and the
+/// extended-code file). Rows beyond the committed count are truncated before the next append.
 #[derive(Debug)]
-pub struct VectorStore {
+pub(crate) struct RowFile {
     path: PathBuf,
     file: File,
-    kind: StoreKind,
-    dim: usize,
     row_bytes: usize,
     map: Option<Mmap>,
     rows: usize,
@@ -54,21 +53,19 @@ pub struct VectorStore {
     committed_crc: u32,
 }
 
-impl VectorStore {
+impl RowFile {
     /// Create a new empty file (fails if it exists).
-    pub fn create(path: &Path, kind: StoreKind, dim: usize) -> Result<Self> {
+    pub fn create(path: &Path, row_bytes: usize) -> Result<Self> {
         let file = OpenOptions::new()
             .read(true)
             .write(true)
             .create_new(true)
             .open(path)
             .map_err(|e| IndexError::io(path, e))?;
-        Ok(VectorStore {
+        Ok(RowFile {
             path: path.to_path_buf(),
             file,
-            kind,
-            dim,
-            row_bytes: dim * kind.bytes(),
+            row_bytes,
             map: None,
             rows: 0,
             committed_rows: 0,
@@ -77,14 +74,13 @@ impl VectorStore {
     }
 
     /// Open an existing file holding at least `rows` committed rows.
-    pub fn open(path: &Path, kind: StoreKind, dim: usize, rows: usize, crc: u32) -> Result<Self> {
+    pub fn open(path: &Path, row_bytes: usize, rows: usize, crc: u32) -> Result<Self> {
         let file = OpenOptions::new()
             .read(true)
             .write(true)
             .open(path)
             .map_err(|e| IndexError::io(path, e))?;
         let len = file.metadata().map_err(|e| IndexError::io(path, e))?.len();
-        let row_bytes = dim * kind.bytes();
         let need = (rows as u64)
             .checked_mul(row_bytes as u64)
             .ok_or_else(|| IndexError::corrupt(path, "row count overflows"))?;
@@ -94,11 +90,9 @@ impl VectorStore {
                 format!("truncated: {len} bytes, manifest needs {need}"),
             ));
         }
-        let mut s = VectorStore {
+        let mut s = RowFile {
             path: path.to_path_buf(),
             file,
-            kind,
-            dim,
             row_bytes,
             map: None,
             rows,
@@ -130,8 +124,13 @@ impl VectorStore {
         Ok(())
     }
 
-    /// Append rows (each `dim` long, already validated), then remap. Returns the first new row.
-    pub fn append<'a>(&mut self, rows: impl Iterator<Item = &'a [f32]>) -> Result<usize> {
+    /// Append rows with `write(row_index, writer)` producing `row_bytes` each, then remap.
+    /// Returns the first new row.
+    pub fn append_with(
+        &mut self,
+        count: usize,
+        mut write: impl FnMut(usize, &mut dyn Write) -> std::io::Result<()>,
+    ) -> Result<usize> {
         let first = self.rows;
         let start = (self.rows * self.row_bytes) as u64;
         // Drop any uncommitted tail left by a crash or by an earlier failed append.
@@ -144,29 +143,17 @@ impl VectorStore {
         f.seek(std::io::SeekFrom::Start(start))
             .map_err(|e| IndexError::io(&self.path, e))?;
         let mut w = BufWriter::with_capacity(1 << 20, f);
-        let mut added = 0usize;
-        let mut hbuf: Vec<u16> = Vec::new();
-        for r in rows {
-            match self.kind {
-                StoreKind::F32 => w.write_all(bytemuck::cast_slice(r)),
-                StoreKind::F16 => {
-                    hbuf.clear();
-                    hbuf.extend(r.iter().map(|&x| half::f16::from_f32(x).to_bits()));
-                    w.write_all(bytemuck::cast_slice(&hbuf))
-                }
-            }
-            .map_err(|e| IndexError::io(&self.path, e))?;
-            added += 1;
+        for i in 0..count {
+            write(i, &mut w).map_err(|e| IndexError::io(&self.path, e))?;
         }
         w.flush().map_err(|e| IndexError::io(&self.path, e))?;
         drop(w);
-        self.rows += added;
+        self.rows += count;
         self.remap()?;
         Ok(first)
     }
 
-    /// Forget uncommitted rows beyond `rows` (after a failed batch); the file tail is truncated
-    /// by the next append.
+    /// Forget uncommitted rows beyond `rows`; the file tail is truncated by the next append.
     pub fn rollback(&mut self, rows: usize) -> Result<()> {
         if rows < self.rows {
             self.rows = rows.max(self.committed_rows);
@@ -218,24 +205,114 @@ impl VectorStore {
         &self.path
     }
 
+    /// File name (empty if not valid UTF-8, which names created here always are).
+    pub fn name(&self) -> String {
+        self.path
+            .file_name()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .to_string()
+    }
+
     /// Mapped bytes.
     pub fn mapped_bytes(&self) -> usize {
         self.rows * self.row_bytes
     }
 
+    /// Row `i` (empty if out of range).
     #[inline]
-    fn row_bytes_of(&self, i: u32) -> &[u8] {
+    pub fn row(&self, i: u32) -> &[u8] {
         let a = i as usize * self.row_bytes;
         match &self.map {
             Some(m) if a + self.row_bytes <= m.len() => &m[a..a + self.row_bytes],
             _ => &[],
         }
     }
+}
+
+/// Append-only, memory-mapped vector file.
+#[derive(Debug)]
+pub struct VectorStore {
+    rows: RowFile,
+    kind: StoreKind,
+    dim: usize,
+}
+
+impl VectorStore {
+    /// Create a new empty file (fails if it exists).
+    pub fn create(path: &Path, kind: StoreKind, dim: usize) -> Result<Self> {
+        Ok(VectorStore {
+            rows: RowFile::create(path, dim * kind.bytes())?,
+            kind,
+            dim,
+        })
+    }
+
+    /// Open an existing file holding at least `rows` committed rows.
+    pub fn open(path: &Path, kind: StoreKind, dim: usize, rows: usize, crc: u32) -> Result<Self> {
+        Ok(VectorStore {
+            rows: RowFile::open(path, dim * kind.bytes(), rows, crc)?,
+            kind,
+            dim,
+        })
+    }
+
+    /// Append rows (each `dim` long, already validated), then remap. Returns the first new row.
+    pub fn append<'a>(&mut self, rows: impl ExactSizeIterator<Item = &'a [f32]>) -> Result<usize> {
+        let kind = self.kind;
+        let count = rows.len();
+        let mut rows = rows;
+        let mut hbuf: Vec<u16> = Vec::new();
+        self.rows.append_with(count, |_, w| {
+            let Some(r) = rows.next() else {
+                return Err(std::io::Error::other("row iterator ended early"));
+            };
+            match kind {
+                StoreKind::F32 => w.write_all(bytemuck::cast_slice(r)),
+                StoreKind::F16 => {
+                    hbuf.clear();
+                    hbuf.extend(r.iter().map(|&x| half::f16::from_f32(x).to_bits()));
+                    w.write_all(bytemuck::cast_slice(&hbuf))
+                }
+            }
+        })
+    }
+
+    /// Forget uncommitted rows beyond `rows` (after a failed batch); the file tail is truncated
+    /// by the next append.
+    pub fn rollback(&mut self, rows: usize) -> Result<()> {
+        self.rows.rollback(rows)
+    }
+
+    /// Make appended rows durable and fold them into the running CRC. Returns (rows, bytes, crc).
+    pub fn commit(&mut self) -> Result<(usize, u64, u32)> {
+        self.rows.commit()
+    }
+
+    /// Recompute the CRC of the committed rows and compare with the manifest's.
+    pub fn verify(&self) -> Result<()> {
+        self.rows.verify()
+    }
+
+    /// Number of rows (committed or not).
+    pub fn rows(&self) -> usize {
+        self.rows.rows()
+    }
+
+    /// File path.
+    pub fn path(&self) -> &Path {
+        self.rows.path()
+    }
+
+    /// Mapped bytes.
+    pub fn mapped_bytes(&self) -> usize {
+        self.rows.mapped_bytes()
+    }
 
     /// Exact distance between a prepared query and row `i` (`INFINITY` if `i` is out of range).
     #[inline]
     pub fn distance(&self, metric: Metric, q: &[f32], i: u32) -> f32 {
-        let b = self.row_bytes_of(i);
+        let b = self.rows.row(i);
         if b.is_empty() {
             return f32::INFINITY;
         }
@@ -254,7 +331,7 @@ impl VectorStore {
     /// Copy row `i` as f32 into `out` (cleared first). Returns false if `i` is out of range.
     pub fn read_into(&self, i: u32, out: &mut Vec<f32>) -> bool {
         out.clear();
-        let b = self.row_bytes_of(i);
+        let b = self.rows.row(i);
         if b.is_empty() {
             return false;
         }

@@ -155,7 +155,7 @@ proptest! {
     }
 
     #[test]
-    fn corrupted_or_truncated_files_are_detected(seed in any::<u64>(), which in 0usize..4, truncate in any::<bool>(), pos in any::<prop::sample::Index>(), flip in 1u8..=255) {
+    fn corrupted_or_truncated_files_are_detected(seed in any::<u64>(), which in 0usize..5, truncate in any::<bool>(), pos in any::<prop::sample::Index>(), flip in 1u8..=255) {
         let dir = tempfile::tempdir().unwrap();
         let (idx, v) = build(dir.path(), 120, 16, seed, Metric::Cosine, StoreKind::F32);
         let q = &v[..16];
@@ -163,7 +163,7 @@ proptest! {
         drop(idx);
         let names: Vec<String> = std::fs::read_dir(dir.path()).unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().to_string()).collect();
-        let prefix = ["MANIFEST", "graph-", "codes-", "vectors-"][which];
+        let prefix = ["MANIFEST", "graph-", "codes-", "vectors-", "excodes-"][which];
         let name = names.iter().find(|s| s.starts_with(prefix)).expect("file").clone();
         let path = dir.path().join(&name);
         let mut bytes = std::fs::read(&path).unwrap();
@@ -178,12 +178,12 @@ proptest! {
                 prop_assert!(matches!(e, IndexError::Corrupt { .. } | IndexError::Checksum { .. } | IndexError::Version { .. }), "unexpected error kind: {msg}");
             }
             Ok(re) => {
-                // Only a bit flip in the vector file (verified on demand), or a byte of the manifest
-                // that does not change its meaning, may open.
-                if prefix == "vectors-" {
-                    prop_assert!(!truncate, "truncated vector file opened");
-                    prop_assert!(re.verify().is_err(), "corrupted vector file passed verify");
-                    // Searching a corrupted float file must not panic.
+                // Only a bit flip in a mapped file (vectors or extended codes, verified on demand),
+                // or a byte of the manifest that does not change its meaning, may open.
+                if prefix == "vectors-" || prefix == "excodes-" {
+                    prop_assert!(!truncate, "truncated mapped file opened");
+                    prop_assert!(re.verify().is_err(), "corrupted mapped file passed verify");
+                    // Searching a corrupted mapped file must not panic.
                     let _ = re.search(q, 10, &graph_opts(32)).unwrap();
                 } else {
                     prop_assert_eq!(prefix, "MANIFEST");
@@ -319,4 +319,107 @@ fn errors_on_bad_input() {
         Index::open(tempfile::tempdir().unwrap().path()),
         Err(IndexError::NotFound(_))
     ));
+}
+
+fn files_with(dir: &Path, prefix: &str) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|f| f.starts_with(prefix))
+        .collect()
+}
+
+#[test]
+fn an_index_without_extended_codes_keeps_the_old_format_and_works() {
+    // Indexes written before extended codes existed have neither `ex_bits` nor `excodes` in
+    // their manifest; `ex_bits = 0` writes exactly that format, so this also covers them.
+    let dir = tempfile::tempdir().unwrap();
+    let dim = 24;
+    let v = data(300, dim, 21);
+    let mut p = params(dim, Metric::Cosine, StoreKind::F32);
+    p.ex_bits = 0;
+    let mut idx = Index::create(dir.path(), p).unwrap();
+    idx.insert_batch(&v).unwrap();
+    idx.commit().unwrap();
+    let manifest = std::fs::read_to_string(dir.path().join("MANIFEST.json")).unwrap();
+    assert!(!manifest.contains("ex_bits") && !manifest.contains("excodes"));
+    assert!(files_with(dir.path(), "excodes-").is_empty());
+    assert_eq!(idx.memory_report().mapped_excode_bytes, 0);
+    let before = idx.search(&v[..dim], 5, &graph_opts(32)).unwrap();
+    drop(idx);
+    let re = Index::open(dir.path()).unwrap();
+    re.verify().unwrap();
+    assert_eq!(re.params().ex_bits, 0);
+    assert_eq!(re.search(&v[..dim], 5, &graph_opts(32)).unwrap(), before);
+    assert_eq!(before[0].id, 0);
+}
+
+#[test]
+fn extended_codes_follow_recentring_and_compaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let dim = 40;
+    // `build` inserts a third, then the rest: the second batch re-centres and re-encodes all.
+    let (mut idx, v) = build(dir.path(), 300, dim, 3, Metric::Cosine, StoreKind::F32);
+    assert_eq!(idx.params().ex_bits, 4);
+    assert_eq!(files_with(dir.path(), "excodes-").len(), 1);
+    let rb = 64 / 2 + 8; // padded dimension 64
+    assert_eq!(idx.memory_report().mapped_excode_bytes, 300 * rb as u64);
+    for id in [0u32, 150, 299] {
+        let q = &v[id as usize * dim..(id as usize + 1) * dim];
+        let hits = idx.search(q, 3, &graph_opts(32)).unwrap();
+        assert_eq!(hits[0].id, id);
+    }
+    for id in (0..300).step_by(2) {
+        idx.delete(id).unwrap();
+    }
+    let map = idx.compact().unwrap();
+    idx.commit().unwrap();
+    assert_eq!(files_with(dir.path(), "excodes-").len(), 1);
+    let re = Index::open(dir.path()).unwrap();
+    re.verify().unwrap();
+    assert_eq!(re.memory_report().mapped_excode_bytes, 150 * rb as u64);
+    for old in [1u32, 151, 299] {
+        let q = &v[old as usize * dim..(old as usize + 1) * dim];
+        let hits = re.search(q, 3, &graph_opts(32)).unwrap();
+        assert_eq!(Some(hits[0].id), map[old as usize]);
+        assert!(hits[0].distance < 1e-4);
+    }
+}
+
+#[test]
+fn extended_codes_agree_with_exact_search() {
+    // Same data, with and without extended codes: the hits (exact distances) agree on nearly
+    // every query, since both re-score the final candidates from the float vectors.
+    let dim = 64;
+    let v = data(2000, dim, 8);
+    let mk = |ex: u8| {
+        let dir = tempfile::tempdir().unwrap();
+        let mut p = params(dim, Metric::Cosine, StoreKind::F32);
+        p.ex_bits = ex;
+        let mut idx = Index::create(dir.path(), p).unwrap();
+        idx.insert_batch(&v).unwrap();
+        (dir, idx)
+    };
+    let ((_d1, a), (_d2, b)) = (mk(4), mk(0));
+    let qs = data(50, dim, 77);
+    let (mut same, mut total) = (0, 0);
+    for q in qs.chunks_exact(dim) {
+        let ha = a.search(q, 10, &graph_opts(64)).unwrap();
+        let hb = b.search(q, 10, &graph_opts(64)).unwrap();
+        for h in &ha {
+            // Distances are exact in both.
+            let d = syrinx_index::exact_distance(
+                Metric::Cosine,
+                q,
+                &v[h.id as usize * dim..(h.id as usize + 1) * dim],
+            );
+            assert!((d - h.distance).abs() < 1e-4, "{d} vs {}", h.distance);
+        }
+        same += ha
+            .iter()
+            .filter(|h| hb.iter().any(|x| x.id == h.id))
+            .count();
+        total += 10;
+    }
+    assert!(same * 100 >= total * 95, "{same}/{total} hits agree");
 }
