@@ -22,7 +22,9 @@ use clap::{Parser, Subcommand};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use syrinx_index::synth::SynthModel;
-use syrinx_index::{Index, IndexParams, Metric, Rerank, SearchOptions, StoreKind, Traversal};
+use syrinx_index::{
+    Index, IndexParams, Metric, Rerank, Rescore, SearchOptions, StoreKind, Traversal,
+};
 
 use index_io::{read_f32, read_i32, rss, write_f32, write_i32};
 
@@ -134,6 +136,9 @@ enum Cmd {
         /// estimated | refined
         #[arg(long, default_value = "estimated")]
         traversal: String,
+        /// auto (extended codes when the index has them) | vectors (re-score from the float file)
+        #[arg(long, default_value = "auto")]
+        rescore: String,
         #[arg(long)]
         system: Option<String>,
         #[arg(long)]
@@ -222,11 +227,20 @@ fn run(cli: Cli) -> Result<(), String> {
             ef,
             rerank,
             traversal,
+            rescore,
             system,
             dataset,
             json,
         } => search(
-            &index_dir, &queries, &gt, k, &ef, &rerank, &traversal, system, &dataset, &json,
+            &index_dir,
+            &queries,
+            &gt,
+            k,
+            &ef,
+            (&rerank, &traversal, &rescore),
+            system,
+            &dataset,
+            &json,
         ),
         Cmd::Report {
             json,
@@ -499,8 +513,7 @@ fn search(
     gt: &Path,
     k: usize,
     efs: &str,
-    rerank: &str,
-    traversal: &str,
+    (rerank, traversal, rescore): (&str, &str, &str),
     system: Option<String>,
     dataset: &str,
     json: &Path,
@@ -527,10 +540,17 @@ fn search(
     } else {
         Traversal::Estimated
     };
+    let resc = if rescore == "vectors" {
+        Rescore::Vectors
+    } else {
+        Rescore::Auto
+    };
+    // What actually re-scores: the extended codes only if the index has them.
+    let uses_ex = info.ex_bits > 0 && resc == Rescore::Auto;
     let system = system.unwrap_or_else(|| {
         format!(
             "syrinx rabitq1{}+{} {traversal} M={} efC={}",
-            if info.ex_bits > 0 {
+            if uses_ex {
                 format!("+ex{}", info.ex_bits)
             } else {
                 String::new()
@@ -555,6 +575,7 @@ fn search(
             ef: efs.last().copied(),
             rerank: rerank_mode,
             traversal: trav,
+            rescore: resc,
             ..Default::default()
         };
         let _ = idx.search(q.row(i), k, &o);
@@ -565,14 +586,21 @@ fn search(
             ef: Some(ef),
             rerank: rerank_mode,
             traversal: trav,
+            rescore: resc,
             ..Default::default()
         };
         let mut lat = Vec::with_capacity(q.rows);
         let mut hits = 0usize;
+        let mut work = [0usize; 3];
         let t0 = Instant::now();
         for i in 0..q.rows {
             let t = Instant::now();
-            let res = idx.search(q.row(i), k, &o).map_err(|e| e.to_string())?;
+            let (res, c) = idx
+                .search_counted(q.row(i), k, &o)
+                .map_err(|e| e.to_string())?;
+            work[0] += c.estimated;
+            work[1] += c.rescored;
+            work[2] += c.exact;
             lat.push(t.elapsed().as_secs_f64() * 1000.0);
             let truth = &g.row(i)[..k];
             hits += res
@@ -598,15 +626,26 @@ fn search(
             index_bytes: mr.resident_bytes,
             hwm_bytes: rss().1,
             note: format!(
-                "open {open_ms:.0} ms; vectors file {:.0} MB + extended codes {:.0} MB mapped; insert 1000: {:.0} ms",
+                "open {open_ms:.0} ms; vectors file {:.0} MB + extended codes {:.0} MB mapped; insert 1000: {:.0} ms; per query: {:.0} estimates, {:.0} re-scored, {:.1} float rows",
                 mr.mapped_vector_bytes as f64 / 1e6,
                 mr.mapped_excode_bytes as f64 / 1e6,
-                info.insert1000_ms
+                info.insert1000_ms,
+                work[0] as f64 / q.rows as f64,
+                work[1] as f64 / q.rows as f64,
+                work[2] as f64 / q.rows as f64,
             ),
         };
         println!(
-            "  {:<40} {:>8} recall {:.4}  QPS {:>8.0}  p50 {:.3} ms  p99 {:.3} ms",
-            row.system, row.param, row.recall, row.qps, row.p50_ms, row.p99_ms
+            "  {:<40} {:>8} recall {:.4}  QPS {:>8.0}  p50 {:.3} ms  p99 {:.3} ms  per query: {:.0} est, {:.0} re-scored, {:.1} float rows",
+            row.system,
+            row.param,
+            row.recall,
+            row.qps,
+            row.p50_ms,
+            row.p99_ms,
+            work[0] as f64 / q.rows as f64,
+            work[1] as f64 / q.rows as f64,
+            work[2] as f64 / q.rows as f64,
         );
         rows.push(row);
     }

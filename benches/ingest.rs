@@ -203,12 +203,13 @@ fn main() {
     let s = lib.stats().expect("stats");
     let m = &s.index_memory;
     println!(
-        "memory: index resident {:.1} MB (codes {:.1}, graph {:.1}, visited {:.1}), mapped vectors {:.1} MB, catalog {:.1} MB; this process: peak RSS {:.1} MB, now {:.1} MB private (RssAnon) + {:.1} MB mapped file pages (RssFile)",
+        "memory: index resident {:.1} MB (codes {:.1}, graph {:.1}, visited {:.1}), mapped vectors {:.1} MB + extended codes {:.1} MB, catalog {:.1} MB; this process: peak RSS {:.1} MB, now {:.1} MB private (RssAnon) + {:.1} MB mapped file pages (RssFile)",
         m.resident_bytes as f64 / 1e6,
         m.codes_bytes as f64 / 1e6,
         m.graph_bytes as f64 / 1e6,
         m.visited_bytes as f64 / 1e6,
         m.mapped_vector_bytes as f64 / 1e6,
+        m.mapped_excode_bytes as f64 / 1e6,
         s.catalog_bytes as f64 / 1e6,
         proc_status("VmHWM:") as f64 / 1e6,
         proc_status("RssAnon:") as f64 / 1e6,

@@ -449,9 +449,10 @@ pub fn run(ctx: &Context, args: LibraryArgs) -> Result<usize, CliError> {
                     "windows        {} s, hop {} s",
                     s.settings.window_s, s.settings.hop_s
                 );
-                println!("index          generation {} (catalog says {}), resident {:.1} MB, vectors file {:.1} MB",
+                println!("index          generation {} (catalog says {}), resident {:.1} MB, vectors file {:.1} MB, extended codes {:.1} MB (both mapped)",
                     s.index_generation, s.catalog_index_generation,
-                    s.index_memory.resident_bytes as f64 / 1e6, s.index_memory.mapped_vector_bytes as f64 / 1e6);
+                    s.index_memory.resident_bytes as f64 / 1e6, s.index_memory.mapped_vector_bytes as f64 / 1e6,
+                    s.index_memory.mapped_excode_bytes as f64 / 1e6);
                 println!("catalog        {:.1} MB", s.catalog_bytes as f64 / 1e6);
             }
             Ok(0)

@@ -163,6 +163,8 @@ pub struct SearchOptions<'a> {
     pub rerank: Rerank,
     /// How the graph is walked (see [`Traversal`]).
     pub traversal: Traversal,
+    /// What re-scores candidates before the final exact rerank (see [`Rescore`]).
+    pub rescore: Rescore,
     /// Scan the allowed ids instead of walking the graph when at most this many are allowed
     /// (estimated). `None`: `max(2048, len / 50)`.
     pub exact_scan_below: Option<usize>,
@@ -180,6 +182,28 @@ pub enum Traversal {
     /// reads of the vector file. Default: measured faster than `Estimated` at recall >= 0.96.
     #[default]
     Refined,
+}
+
+/// Work done by one search (for benchmarks and diagnosis).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SearchCounts {
+    /// 1-bit estimates computed on level 0 of the refined walk (codes in RAM).
+    pub estimated: usize,
+    /// Candidates re-scored inside the walk (extended codes or float vectors).
+    pub rescored: usize,
+    /// Float rows read for the final exact rerank.
+    pub exact: usize,
+}
+
+/// What re-scores the candidates the 1-bit codes cannot rule out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Rescore {
+    /// The extended codes when the index has them (`IndexParams::ex_bits > 0`), else the float
+    /// vectors (default).
+    #[default]
+    Auto,
+    /// Always the float vectors (for comparisons; slower when extended codes exist).
+    Vectors,
 }
 
 /// A search result.
@@ -959,16 +983,36 @@ impl Index {
     pub fn search(&self, query: &[f32], k: usize, opts: &SearchOptions<'_>) -> Result<Vec<Hit>> {
         let mut q = Vec::with_capacity(self.params.dim);
         self.prepare(query, &mut q)?;
-        Ok(self.search_prepared(&q, k, opts))
+        Ok(self.search_prepared(&q, k, opts, &mut SearchCounts::default()))
+    }
+
+    /// [`Index::search`], also returning how much work it did.
+    pub fn search_counted(
+        &self,
+        query: &[f32],
+        k: usize,
+        opts: &SearchOptions<'_>,
+    ) -> Result<(Vec<Hit>, SearchCounts)> {
+        let mut q = Vec::with_capacity(self.params.dim);
+        self.prepare(query, &mut q)?;
+        let mut c = SearchCounts::default();
+        let hits = self.search_prepared(&q, k, opts, &mut c);
+        Ok((hits, c))
     }
 
     /// k nearest live neighbours of the stored vector `id` (the id itself included if live).
     pub fn search_by_id(&self, id: u32, k: usize, opts: &SearchOptions<'_>) -> Result<Vec<Hit>> {
         let q = self.vector(id)?;
-        Ok(self.search_prepared(&q, k, opts))
+        Ok(self.search_prepared(&q, k, opts, &mut SearchCounts::default()))
     }
 
-    fn search_prepared(&self, q: &[f32], k: usize, opts: &SearchOptions<'_>) -> Vec<Hit> {
+    fn search_prepared(
+        &self,
+        q: &[f32],
+        k: usize,
+        opts: &SearchOptions<'_>,
+        counts: &mut SearchCounts,
+    ) -> Vec<Hit> {
         let n = self.graph.len();
         if k == 0 || self.is_empty() {
             return Vec::new();
@@ -980,7 +1024,10 @@ impl Index {
             codes: &self.codes,
             stride: self.layout.stride,
         };
-        let ex = self.ex.as_ref();
+        let ex = match opts.rescore {
+            Rescore::Auto => self.ex.as_ref(),
+            Rescore::Vectors => None,
+        };
         let ex_est = |id: u32| -> Option<(f32, f32)> {
             let x = ex?.row(id);
             qc.estimate_ex(oracle.record(id)?, x)
@@ -1025,7 +1072,7 @@ impl Index {
             }
             match opts.traversal {
                 Traversal::Refined => {
-                    let (top, _scored) = match ex {
+                    let (top, rescored, estimated) = match ex {
                         Some(_) => search::search_refined(
                             &self.graph,
                             &oracle,
@@ -1052,6 +1099,8 @@ impl Index {
                         ),
                     };
                     self.visited.give(vis);
+                    counts.rescored = rescored;
+                    counts.estimated = estimated;
                     if ex.is_none() {
                         return top
                             .into_iter()
@@ -1067,13 +1116,21 @@ impl Index {
                         .iter()
                         .filter_map(|c| ex_est(c.id).map(|(e, b)| (e, b, c.id)))
                         .collect();
-                    return search::rerank(&self.store, metric, q, cands, k, Rerank::Bounded)
-                        .into_iter()
-                        .map(|c| Hit {
-                            id: c.id,
-                            distance: c.d,
-                        })
-                        .collect();
+                    return search::rerank(
+                        &self.store,
+                        metric,
+                        q,
+                        cands,
+                        k,
+                        Rerank::Bounded,
+                        &mut counts.exact,
+                    )
+                    .into_iter()
+                    .map(|c| Hit {
+                        id: c.id,
+                        distance: c.d,
+                    })
+                    .collect();
                 }
                 Traversal::Estimated => {
                     let res = search::search_layer(
@@ -1102,12 +1159,20 @@ impl Index {
             (Some(_), Rerank::Bounded) => search::refine_shortlist(ex_est, shortlist, k),
             _ => shortlist,
         };
-        search::rerank(&self.store, metric, q, shortlist, k, opts.rerank)
-            .into_iter()
-            .map(|c| Hit {
-                id: c.id,
-                distance: c.d,
-            })
-            .collect()
+        search::rerank(
+            &self.store,
+            metric,
+            q,
+            shortlist,
+            k,
+            opts.rerank,
+            &mut counts.exact,
+        )
+        .into_iter()
+        .map(|c| Hit {
+            id: c.id,
+            distance: c.d,
+        })
+        .collect()
     }
 }

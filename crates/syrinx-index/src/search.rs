@@ -151,14 +151,11 @@ pub(crate) fn search_layer<O: Oracle, A: Fn(u32) -> bool>(
         }
         g.neighbors_into(c.id, level, nbuf);
         nbuf.retain(|&nb| !vis.contains(nb));
-        for &nb in nbuf.iter().take(4) {
+        // All at once (measured faster than a rolling window of four, see `search_refined`).
+        for &nb in nbuf.iter() {
             o.prefetch(nb);
         }
-        for i in 0..nbuf.len() {
-            let nb = nbuf[i];
-            if let Some(&next) = nbuf.get(i + 4) {
-                o.prefetch(next);
-            }
+        for &nb in nbuf.iter() {
             if !vis.insert(nb) {
                 continue;
             }
@@ -197,6 +194,7 @@ pub(crate) fn rerank(
     mut cands: Vec<(f32, f32, u32)>,
     k: usize,
     mode: Rerank,
+    reads: &mut usize,
 ) -> Vec<Cand> {
     // Sort by lower bound = estimate - bound.
     cands.sort_unstable_by(|a, b| (a.0 - a.1).total_cmp(&(b.0 - b.1)));
@@ -210,6 +208,7 @@ pub(crate) fn rerank(
             }
         }
         let d = store.distance(metric, q, id);
+        *reads += 1;
         if top.len() < k {
             top.push(Cand { d, id });
         } else if let Some(w) = top.peek() {
@@ -256,8 +255,8 @@ pub(crate) fn refine_shortlist(
 /// visited node is re-scored with `score` (the extended codes, or the exact vector) only when its
 /// 1-bit lower bound (estimate minus `bound_scale` x error bound) could enter the current
 /// top-`ef`; the walk stops when the next candidate's lower bound is worse than the worst
-/// re-scored result. Returns up to `ef` results (ascending by `score`) and the number of
-/// re-scorings.
+/// re-scored result. Returns up to `ef` results (ascending by `score`), the number of
+/// re-scorings and the number of 1-bit estimates.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn search_refined<A: Fn(u32) -> bool, S: Fn(u32) -> f32>(
     g: &Graph,
@@ -270,15 +269,17 @@ pub(crate) fn search_refined<A: Fn(u32) -> bool, S: Fn(u32) -> f32>(
     vis: &mut VisitedList,
     nbuf: &mut Vec<u32>,
     accept: A,
-) -> (Vec<Cand>, usize) {
+) -> (Vec<Cand>, usize, usize) {
     let ef = ef.max(k).max(1);
     let mut exact_n = 0usize;
+    let est_n = std::cell::Cell::new(0usize);
     // Candidates are keyed by their estimate and the walk stops on their *lower bound*, even when
     // the exact distance is known: keying on exact distances made the walk terminate like plain
     // HNSW (measured at 100k: recall 0.66 instead of 0.96 at ef = 32, i.e. worse at equal QPS).
     let mut cands: BinaryHeap<Reverse<Cand>> = BinaryHeap::with_capacity(ef * 4);
     let mut res: BinaryHeap<Cand> = BinaryHeap::with_capacity(ef + 1);
     let lb_of = |id: u32| -> (f32, f32) {
+        est_n.set(est_n.get() + 1);
         match o.record(id) {
             Some(r) => {
                 let (e, b) = o.qc.estimate_with_bound(r);
@@ -311,14 +312,12 @@ pub(crate) fn search_refined<A: Fn(u32) -> bool, S: Fn(u32) -> f32>(
         }
         g.neighbors_into(c.id, 0, nbuf);
         nbuf.retain(|&nb| !vis.contains(nb));
-        for &nb in nbuf.iter().take(4) {
+        // All of them at once: ~20 independent code records in flight hide DRAM latency better
+        // than a rolling window of four.
+        for &nb in nbuf.iter() {
             o.prefetch(nb);
         }
-        for i in 0..nbuf.len() {
-            let nb = nbuf[i];
-            if let Some(&next) = nbuf.get(i + 4) {
-                o.prefetch(next);
-            }
+        for &nb in nbuf.iter() {
             if !vis.insert(nb) {
                 continue;
             }
@@ -343,5 +342,5 @@ pub(crate) fn search_refined<A: Fn(u32) -> bool, S: Fn(u32) -> f32>(
             }
         }
     }
-    (res.into_sorted_vec(), exact_n)
+    (res.into_sorted_vec(), exact_n, est_n.get())
 }
