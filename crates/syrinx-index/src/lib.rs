@@ -703,7 +703,7 @@ impl Index {
         let with_ex = with_ex && self.ex.is_some();
         if with_ex {
             if let Some(ex) = &mut self.ex {
-                if from < ex.rows() && from == 0 {
+                if from == 0 && ex.rows() > 0 {
                     let seq = self.file_seq + 1;
                     let path = self.dir.join(excodes_name(seq));
                     let _ = fs::remove_file(&path);
@@ -745,12 +745,12 @@ impl Index {
                     Some((f, _)) => Some(f),
                     None => self.ex.as_mut(),
                 };
-                let r = match target {
-                    Some(t) => t.append_with(end - start, |i, w| {
+                // `target` is always Some here (`with_ex` requires an extended-code file).
+                let r = target.map_or(Ok(0), |t| {
+                    t.append_with(end - start, |i, w| {
                         w.write_all(&exbuf[i * rb..(i + 1) * rb])
-                    }),
-                    None => Ok(0),
-                };
+                    })
+                });
                 if let Err(e) = r {
                     if let Some((f, _)) = fresh.take() {
                         let _ = fs::remove_file(f.path());
@@ -957,16 +957,7 @@ impl Index {
 
     /// Remove files of earlier generations (best effort).
     fn cleanup(&self, mf: &Manifest) {
-        let keep: Vec<&str> = [
-            Some(&mf.vectors),
-            mf.codes.as_ref(),
-            mf.excodes.as_ref(),
-            Some(&mf.graph),
-        ]
-        .into_iter()
-        .flatten()
-        .map(|f| f.name.as_str())
-        .collect();
+        let keep: Vec<&str> = mf.files().map(|f| f.name.as_str()).collect();
         if let Ok(rd) = fs::read_dir(&self.dir) {
             for e in rd.flatten() {
                 let name = e.file_name();
@@ -981,9 +972,7 @@ impl Index {
 
     /// k nearest live neighbours of `query` (exact distances, ascending).
     pub fn search(&self, query: &[f32], k: usize, opts: &SearchOptions<'_>) -> Result<Vec<Hit>> {
-        let mut q = Vec::with_capacity(self.params.dim);
-        self.prepare(query, &mut q)?;
-        Ok(self.search_prepared(&q, k, opts, &mut SearchCounts::default()))
+        Ok(self.search_counted(query, k, opts)?.0)
     }
 
     /// [`Index::search`], also returning how much work it did.
@@ -1072,51 +1061,35 @@ impl Index {
             }
             match opts.traversal {
                 Traversal::Refined => {
-                    let (top, rescored, estimated) = match ex {
-                        Some(_) => search::search_refined(
-                            &self.graph,
-                            &oracle,
-                            |id| ex_est(id).map_or(f32::INFINITY, |(e, _)| e),
-                            cur,
-                            ef,
-                            k,
-                            1.0,
-                            &mut vis,
-                            &mut nbuf,
-                            accept,
-                        ),
-                        None => search::search_refined(
-                            &self.graph,
-                            &oracle,
-                            |id| self.store.distance(metric, q, id),
-                            cur,
-                            ef,
-                            k,
-                            1.0,
-                            &mut vis,
-                            &mut nbuf,
-                            accept,
-                        ),
+                    let score = |id: u32| match ex {
+                        Some(_) => ex_est(id).map_or(f32::INFINITY, |(e, _)| e),
+                        None => self.store.distance(metric, q, id),
                     };
+                    let (top, rescored, estimated) = search::search_refined(
+                        &self.graph,
+                        &oracle,
+                        score,
+                        cur,
+                        ef,
+                        k,
+                        1.0,
+                        &mut vis,
+                        &mut nbuf,
+                        accept,
+                    );
                     self.visited.give(vis);
                     counts.rescored = rescored;
                     counts.estimated = estimated;
                     if ex.is_none() {
-                        return top
-                            .into_iter()
-                            .take(k)
-                            .map(|c| Hit {
-                                id: c.id,
-                                distance: c.d,
-                            })
-                            .collect();
+                        // Already exact.
+                        return to_hits(top.into_iter().take(k));
                     }
                     // Exact distances for the extended-code results, in lower-bound order.
                     let cands = top
                         .iter()
                         .filter_map(|c| ex_est(c.id).map(|(e, b)| (e, b, c.id)))
                         .collect();
-                    return search::rerank(
+                    return to_hits(search::rerank(
                         &self.store,
                         metric,
                         q,
@@ -1124,13 +1097,7 @@ impl Index {
                         k,
                         Rerank::Bounded,
                         &mut counts.exact,
-                    )
-                    .into_iter()
-                    .map(|c| Hit {
-                        id: c.id,
-                        distance: c.d,
-                    })
-                    .collect();
+                    ));
                 }
                 Traversal::Estimated => {
                     let res = search::search_layer(
@@ -1159,7 +1126,7 @@ impl Index {
             (Some(_), Rerank::Bounded) => search::refine_shortlist(ex_est, shortlist, k),
             _ => shortlist,
         };
-        search::rerank(
+        to_hits(search::rerank(
             &self.store,
             metric,
             q,
@@ -1167,12 +1134,15 @@ impl Index {
             k,
             opts.rerank,
             &mut counts.exact,
-        )
-        .into_iter()
+        ))
+    }
+}
+
+fn to_hits(c: impl IntoIterator<Item = Cand>) -> Vec<Hit> {
+    c.into_iter()
         .map(|c| Hit {
             id: c.id,
             distance: c.d,
         })
         .collect()
-    }
 }

@@ -81,6 +81,18 @@ pub struct Manifest {
 }
 
 impl Manifest {
+    /// Every file the manifest names.
+    pub fn files(&self) -> impl Iterator<Item = &FileRef> {
+        [
+            Some(&self.vectors),
+            self.codes.as_ref(),
+            self.excodes.as_ref(),
+            Some(&self.graph),
+        ]
+        .into_iter()
+        .flatten()
+    }
+
     fn self_crc(&self) -> Result<u32> {
         let mut m = self.clone();
         m.crc32 = 0;
@@ -166,15 +178,7 @@ pub fn read_manifest(dir: &Path) -> Result<Manifest> {
             found,
         });
     }
-    for f in [
-        Some(&m.vectors),
-        m.codes.as_ref(),
-        m.excodes.as_ref(),
-        Some(&m.graph),
-    ]
-    .into_iter()
-    .flatten()
-    {
+    for f in m.files() {
         if f.name.contains('/')
             || f.name.contains('\\')
             || f.name.starts_with('.')

@@ -34,6 +34,30 @@ impl Ord for Cand {
     }
 }
 
+/// An open candidate of the refined walk: ordered by its estimate (`c`), carrying its lower bound.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Open {
+    c: Cand,
+    lb: f32,
+}
+
+impl PartialEq for Open {
+    fn eq(&self, o: &Self) -> bool {
+        self.c == o.c
+    }
+}
+impl Eq for Open {}
+impl PartialOrd for Open {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Open {
+    fn cmp(&self, o: &Self) -> Ordering {
+        self.c.cmp(&o.c)
+    }
+}
+
 /// Distance from the current query to a node.
 pub(crate) trait Oracle {
     fn dist(&self, id: u32) -> f32;
@@ -271,15 +295,14 @@ pub(crate) fn search_refined<A: Fn(u32) -> bool, S: Fn(u32) -> f32>(
     accept: A,
 ) -> (Vec<Cand>, usize, usize) {
     let ef = ef.max(k).max(1);
-    let mut exact_n = 0usize;
-    let est_n = std::cell::Cell::new(0usize);
+    let (mut rescored_n, mut est_n) = (0usize, 0usize);
     // Candidates are keyed by their estimate and the walk stops on their *lower bound*, even when
     // the exact distance is known: keying on exact distances made the walk terminate like plain
     // HNSW (measured at 100k: recall 0.66 instead of 0.96 at ef = 32, i.e. worse at equal QPS).
-    let mut cands: BinaryHeap<Reverse<Cand>> = BinaryHeap::with_capacity(ef * 4);
+    // Each open candidate keeps the lower bound computed when it was found.
+    let mut cands: BinaryHeap<Reverse<Open>> = BinaryHeap::with_capacity(ef * 4);
     let mut res: BinaryHeap<Cand> = BinaryHeap::with_capacity(ef + 1);
     let lb_of = |id: u32| -> (f32, f32) {
-        est_n.set(est_n.get() + 1);
         match o.record(id) {
             Some(r) => {
                 let (e, b) = o.qc.estimate_with_bound(r);
@@ -289,25 +312,29 @@ pub(crate) fn search_refined<A: Fn(u32) -> bool, S: Fn(u32) -> f32>(
         }
     };
     vis.insert(entry.id);
-    let (e0, _) = lb_of(entry.id);
-    cands.push(Reverse(Cand {
-        d: e0,
-        id: entry.id,
+    let (e0, lb0) = lb_of(entry.id);
+    est_n += 1;
+    cands.push(Reverse(Open {
+        c: Cand {
+            d: e0,
+            id: entry.id,
+        },
+        lb: lb0,
     }));
     if accept(entry.id) {
-        exact_n += 1;
+        rescored_n += 1;
         res.push(Cand {
             d: score(entry.id),
             id: entry.id,
         });
     }
-    while let Some(Reverse(c)) = cands.pop() {
+    while let Some(Reverse(Open { c, lb })) = cands.pop() {
         let worst = if res.len() >= ef {
             res.peek().map_or(f32::INFINITY, |w| w.d)
         } else {
             f32::INFINITY
         };
-        if worst.is_finite() && lb_of(c.id).1 > worst {
+        if worst.is_finite() && lb > worst {
             break;
         }
         g.neighbors_into(c.id, 0, nbuf);
@@ -322,15 +349,19 @@ pub(crate) fn search_refined<A: Fn(u32) -> bool, S: Fn(u32) -> f32>(
                 continue;
             }
             let (est, lb) = lb_of(nb);
+            est_n += 1;
             let worst = if res.len() >= ef {
                 res.peek().map_or(f32::INFINITY, |w| w.d)
             } else {
                 f32::INFINITY
             };
             if lb < worst {
-                cands.push(Reverse(Cand { d: est, id: nb }));
+                cands.push(Reverse(Open {
+                    c: Cand { d: est, id: nb },
+                    lb,
+                }));
                 if accept(nb) {
-                    exact_n += 1;
+                    rescored_n += 1;
                     let d = score(nb);
                     if d < worst {
                         res.push(Cand { d, id: nb });
@@ -342,5 +373,5 @@ pub(crate) fn search_refined<A: Fn(u32) -> bool, S: Fn(u32) -> f32>(
             }
         }
     }
-    (res.into_sorted_vec(), exact_n, est_n.get())
+    (res.into_sorted_vec(), rescored_n, est_n)
 }
