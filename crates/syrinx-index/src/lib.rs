@@ -985,14 +985,14 @@ impl Index {
         let mut q = Vec::with_capacity(self.params.dim);
         self.prepare(query, &mut q)?;
         let mut c = SearchCounts::default();
-        let hits = self.search_prepared(&q, k, opts, &mut c);
+        let hits = self.search_prepared(&q, k, opts, &mut c)?;
         Ok((hits, c))
     }
 
     /// k nearest live neighbours of the stored vector `id` (the id itself included if live).
     pub fn search_by_id(&self, id: u32, k: usize, opts: &SearchOptions<'_>) -> Result<Vec<Hit>> {
         let q = self.vector(id)?;
-        Ok(self.search_prepared(&q, k, opts, &mut SearchCounts::default()))
+        self.search_prepared(&q, k, opts, &mut SearchCounts::default())
     }
 
     fn search_prepared(
@@ -1001,10 +1001,10 @@ impl Index {
         k: usize,
         opts: &SearchOptions<'_>,
         counts: &mut SearchCounts,
-    ) -> Vec<Hit> {
+    ) -> Result<Vec<Hit>> {
         let n = self.graph.len();
         if k == 0 || self.is_empty() {
-            return Vec::new();
+            return Ok(Vec::new());
         }
         let metric = self.params.metric;
         let qc = QueryCode::new(&self.rot, &self.centroid, metric, q, DEFAULT_EPS0);
@@ -1045,7 +1045,7 @@ impl Index {
                 .collect()
         } else {
             let Some((ep, top)) = self.graph.entry() else {
-                return Vec::new();
+                return Ok(Vec::new());
             };
             let ef = opts.ef.unwrap_or(self.params.ef_search).max(k);
             let mut vis = self.visited.take(n);
@@ -1082,14 +1082,14 @@ impl Index {
                     counts.estimated = estimated;
                     if ex.is_none() {
                         // Already exact.
-                        return to_hits(top.into_iter().take(k));
+                        return Ok(to_hits(top.into_iter().take(k)));
                     }
                     // Exact distances for the extended-code results, in lower-bound order.
                     let cands = top
                         .iter()
                         .filter_map(|c| ex_est(c.id).map(|(e, b)| (e, b, c.id)))
                         .collect();
-                    return to_hits(search::rerank(
+                    return Ok(to_hits(search::rerank(
                         &self.store,
                         metric,
                         q,
@@ -1097,7 +1097,7 @@ impl Index {
                         k,
                         Rerank::Bounded,
                         &mut counts.exact,
-                    ));
+                    )?));
                 }
                 Traversal::Estimated => {
                     let res = search::search_layer(
@@ -1126,7 +1126,7 @@ impl Index {
             (Some(_), Rerank::Bounded) => search::refine_shortlist(ex_est, shortlist, k),
             _ => shortlist,
         };
-        to_hits(search::rerank(
+        Ok(to_hits(search::rerank(
             &self.store,
             metric,
             q,
@@ -1134,7 +1134,7 @@ impl Index {
             k,
             opts.rerank,
             &mut counts.exact,
-        ))
+        )?))
     }
 }
 

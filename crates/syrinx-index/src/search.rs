@@ -3,6 +3,7 @@
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 
+use crate::error::Result;
 use crate::graph::Graph;
 use crate::metric::Metric;
 use crate::rabitq::QueryCode;
@@ -219,10 +220,11 @@ pub(crate) fn rerank(
     k: usize,
     mode: Rerank,
     reads: &mut usize,
-) -> Vec<Cand> {
+) -> Result<Vec<Cand>> {
     // Sort by lower bound = estimate - bound.
     cands.sort_unstable_by(|a, b| (a.0 - a.1).total_cmp(&(b.0 - b.1)));
     let mut top: BinaryHeap<Cand> = BinaryHeap::with_capacity(k + 1);
+    let mut scratch = Vec::new();
     for (est, bound, id) in cands {
         if mode == Rerank::Bounded && top.len() >= k {
             if let Some(w) = top.peek() {
@@ -231,7 +233,9 @@ pub(crate) fn rerank(
                 }
             }
         }
-        let d = store.distance(metric, q, id);
+        // Positional read, not the mapping: keeps a searching process's resident set free of
+        // float-file pages (see `store`).
+        let d = store.distance_read(metric, q, id, &mut scratch)?;
         *reads += 1;
         if top.len() < k {
             top.push(Cand { d, id });
@@ -242,7 +246,7 @@ pub(crate) fn rerank(
             }
         }
     }
-    top.into_sorted_vec()
+    Ok(top.into_sorted_vec())
 }
 
 /// Extended-code estimates for a shortlist of 1-bit candidates `(estimate, bound, id)`: scored in
