@@ -792,7 +792,8 @@ impl Index {
     /// The stored vector of `id` (unit-normalised under cosine; f16-rounded with an f16 store).
     pub fn vector(&self, id: u32) -> Result<Vec<f32>> {
         let mut v = Vec::new();
-        if id as usize >= self.graph.len() || !self.store.read_into(id, &mut v) {
+        // Positional read: this is the query vector of a click (see `store` on why not the map).
+        if id as usize >= self.graph.len() || !self.store.read_copy(id, &mut v)? {
             return Err(IndexError::UnknownId(id));
         }
         Ok(v)

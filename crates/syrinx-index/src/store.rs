@@ -392,6 +392,27 @@ impl VectorStore {
         })
     }
 
+    /// [`VectorStore::read_into`] through a positional read (for single rows read at query time;
+    /// see the module docs). Returns `Ok(false)` if `i` is out of range.
+    pub fn read_copy(&self, i: u32, out: &mut Vec<f32>) -> Result<bool> {
+        out.clear();
+        let mut b = vec![0u8; self.dim * self.kind.bytes()];
+        if !self.rows.read_row(i, &mut b)? {
+            return Ok(false);
+        }
+        match self.kind {
+            StoreKind::F32 => out.extend(
+                b.chunks_exact(4)
+                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+            ),
+            StoreKind::F16 => out.extend(
+                b.chunks_exact(2)
+                    .map(|c| half::f16::from_bits(u16::from_le_bytes([c[0], c[1]])).to_f32()),
+            ),
+        }
+        Ok(out.len() == self.dim)
+    }
+
     /// Copy row `i` as f32 into `out` (cleared first). Returns false if `i` is out of range.
     pub fn read_into(&self, i: u32, out: &mut Vec<f32>) -> bool {
         out.clear();
@@ -454,6 +475,13 @@ mod tests {
             s.append(data[..3].iter().map(|r| r.as_slice())).unwrap();
             let b = s.distance_read(Metric::L2, &q, 52, &mut scratch).unwrap();
             assert_eq!(b.to_bits(), s.distance(Metric::L2, &q, 52).to_bits());
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            for i in 0..53u32 {
+                assert!(s.read_into(i, &mut a));
+                assert!(s.read_copy(i, &mut b).unwrap());
+                assert_eq!(a, b);
+            }
+            assert!(!s.read_copy(53, &mut b).unwrap());
         }
     }
 }
