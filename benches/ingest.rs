@@ -52,6 +52,22 @@ fn proc_status(key: &str) -> u64 {
         .map_or(0, |kb| kb * 1024)
 }
 
+/// Print this process's memory now (and its peak so far) under `label`.
+fn print_memory(label: &str) {
+    println!(
+        "{label}: peak RSS {:.1} MB; now {:.1} MB private (RssAnon) + {:.1} MB mapped file pages (RssFile)",
+        proc_status("VmHWM:") as f64 / 1e6,
+        proc_status("RssAnon:") as f64 / 1e6,
+        proc_status("RssFile:") as f64 / 1e6
+    );
+}
+
+/// Reset the peak-RSS counter (`VmHWM`) to the current RSS (Linux: `5` into `clear_refs`), so a
+/// later peak is that of the phase that follows. Returns whether the kernel accepted it.
+fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
 const GEN_HOURS: usize = 10;
 const GEN_RATE: u32 = 1000;
 
@@ -162,6 +178,13 @@ fn main() {
     if recs.is_empty() {
         return;
     }
+    // Ingest and top-up map and write the float file; the queries alone must fit the budget, so
+    // their peak is measured from here.
+    print_memory("memory before the queries (after ingest/open)");
+    let reset = reset_peak_rss();
+    if !reset {
+        println!("note: could not reset the peak-RSS counter; the peaks below include the ingest");
+    }
     let total: f64 = recs.iter().map(|r| r.duration_s).sum();
     let mut x = 0x9E37_79B9_7F4A_7C15u64;
     let mut rand01 = move || {
@@ -199,7 +222,13 @@ fn main() {
                 l.kind, s.windows, l.count, l.p50_us, l.p90_us, l.p99_us, l.max_us
             );
         }
+        print_memory(&format!("memory after the {pass}"));
     }
+    print_memory(if reset {
+        "memory of the query phase"
+    } else {
+        "memory"
+    });
     let s = lib.stats().expect("stats");
     let m = &s.index_memory;
     println!(
