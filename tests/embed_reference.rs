@@ -58,6 +58,7 @@ fn rust_embeddings_match_the_tflite_reference() {
         for (i, w) in out.iter().enumerate() {
             let want = &ref_emb[i * EMBEDDING_DIM..(i + 1) * EMBEDDING_DIM];
             let c = cosine(&w.embedding, want);
+            eprintln!("window {i} (threads {threads}): cosine to TFLite {c:.8}");
             assert!(
                 c >= 0.9999,
                 "window {i} (threads {threads}): cosine {c} < 0.9999"
@@ -109,18 +110,27 @@ fn wrong_window_length_is_a_typed_error() {
 fn a_file_that_is_not_a_model_is_a_clear_error() {
     let good = ModelPaths::resolve(None, None).expect("model and runtime (run scripts/setup)");
     let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(
-        dir.path().join("birdnet_v2.4.onnx"),
-        b"this is not an onnx file",
-    )
-    .expect("write");
+    for name in ["birdnet_v2.4.onnx", "birdnet_v2.4_backbone.onnx"] {
+        std::fs::write(dir.path().join(name), b"this is not an onnx file").expect("write");
+    }
     std::fs::copy(&good.labels, dir.path().join("labels.txt")).expect("copy labels");
+    std::fs::copy(&good.frontend, dir.path().join("frontend.json")).expect("copy front end");
     let paths = ModelPaths::resolve(Some(dir.path()), Some(&good.ort_dylib)).expect("paths exist");
     let err = Embedder::load(&paths, EmbedderConfig::default())
         .err()
         .expect("must fail");
     assert!(
         matches!(err, syrinx_embed::EmbedError::ModelLoad { .. }),
+        "{err}"
+    );
+    // A broken front-end description is refused before the model is even read, and says which file.
+    std::fs::write(dir.path().join("frontend.json"), b"{\"version\": 1}").expect("write");
+    let err = Embedder::load(&paths, EmbedderConfig::default())
+        .err()
+        .expect("must fail");
+    assert!(
+        matches!(err, syrinx_embed::EmbedError::ModelMismatch { .. })
+            && err.to_string().contains("frontend.json"),
         "{err}"
     );
 }

@@ -7,6 +7,8 @@ use crate::EmbedError;
 /// The ONNX Runtime version `scripts/setup` installs.
 pub const ORT_VERSION: &str = "1.31.1";
 const MODEL_FILE: &str = "birdnet_v2.4.onnx";
+const BACKBONE_FILE: &str = "birdnet_v2.4_backbone.onnx";
+const FRONTEND_FILE: &str = "frontend.json";
 const LABELS_FILE: &str = "labels.txt";
 const LICENSE_FILE: &str = "LICENSE";
 
@@ -27,7 +29,13 @@ pub fn cache_dir() -> PathBuf {
 /// Resolved locations of everything the embedder needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModelPaths {
+    /// The converted full model (`audio` in), verified against the TFLite original: the identity of the
+    /// embeddings (a library records its size and hash).
     pub model: PathBuf,
+    /// The network after the spectrograms (`spec1`, `spec2` in), cut from `model`: what actually runs.
+    pub backbone: PathBuf,
+    /// How to compute `spec1`/`spec2` from a window (`frontend.json`, from `scripts/split_birdnet.py`).
+    pub frontend: PathBuf,
     pub labels: PathBuf,
     /// The model's licence (CC BY-NC-SA 4.0), shown in the app's About box.
     pub license: PathBuf,
@@ -48,6 +56,8 @@ impl ModelPaths {
             .unwrap_or_else(default_ort_dylib);
         let paths = ModelPaths {
             model: model_dir.join(MODEL_FILE),
+            backbone: model_dir.join(BACKBONE_FILE),
+            frontend: model_dir.join(FRONTEND_FILE),
             labels: model_dir.join(LABELS_FILE),
             license: model_dir.join(LICENSE_FILE),
             ort_dylib,
@@ -55,8 +65,10 @@ impl ModelPaths {
         if !paths.model.is_file() {
             return Err(EmbedError::ModelNotFound { path: paths.model });
         }
-        if !paths.labels.is_file() {
-            return Err(EmbedError::ModelNotFound { path: paths.labels });
+        for p in [&paths.backbone, &paths.frontend, &paths.labels] {
+            if !p.is_file() {
+                return Err(EmbedError::ModelNotFound { path: p.clone() });
+            }
         }
         if !paths.ort_dylib.is_file() {
             return Err(EmbedError::OrtLibraryNotFound {
@@ -112,10 +124,24 @@ mod tests {
     }
 
     #[test]
-    fn missing_runtime_names_the_path_and_the_fix() {
+    fn a_model_without_its_split_parts_says_to_rerun_setup() {
+        // A cache prepared before the front end moved to Rust holds only the full model.
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(dir.path().join(MODEL_FILE), b"x").expect("write");
-        std::fs::write(dir.path().join(LABELS_FILE), b"x").expect("write");
+        let err = ModelPaths::resolve(Some(dir.path()), Some(dir.path())).expect_err("must fail");
+        let msg = err.to_string();
+        assert!(
+            msg.contains(BACKBONE_FILE) && msg.contains("scripts/setup"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn missing_runtime_names_the_path_and_the_fix() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for f in [MODEL_FILE, BACKBONE_FILE, FRONTEND_FILE, LABELS_FILE] {
+            std::fs::write(dir.path().join(f), b"x").expect("write");
+        }
         let lib = dir.path().join("libonnxruntime.so.0");
         let err = ModelPaths::resolve(Some(dir.path()), Some(&lib)).expect_err("must fail");
         assert!(

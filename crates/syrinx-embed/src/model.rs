@@ -8,6 +8,9 @@ use ort::session::builder::GraphOptimizationLevel;
 use ort::session::Session;
 use ort::value::TensorRef;
 
+use rayon::prelude::*;
+
+use crate::frontend::{Frontend, Scratch};
 use crate::labels::Labels;
 use crate::{EmbedError, ModelPaths, EMBEDDING_DIM, N_SPECIES, WINDOW_SAMPLES};
 
@@ -83,10 +86,12 @@ impl WindowEmbedding {
 /// A loaded model: call [`Embedder::embed`] with 3 s windows at 48 kHz.
 pub struct Embedder {
     session: Session,
+    frontend: Frontend,
     labels: Arc<Labels>,
     config: EmbedderConfig,
     paths: ModelPaths,
-    input: Vec<f32>,
+    /// The batch's spectrograms, one buffer per backbone input.
+    specs: Vec<Vec<f32>>,
 }
 
 type LoadedRuntime = (PathBuf, Result<Environment, String>);
@@ -121,8 +126,9 @@ fn init_runtime(path: &Path) -> Result<Environment, EmbedError> {
 }
 
 impl Embedder {
-    /// Load the runtime (once per process), the model and its labels, and check that the model is the one
-    /// expected (input `audio` [batch, 144000], outputs `embedding` [batch, 1024] and `logits` [batch, 6522]).
+    /// Load the runtime (once per process), the backbone, its front end and the labels, and check that they
+    /// are the ones expected (inputs `spec1`/`spec2` [batch, frames, bands] as `frontend.json` describes them,
+    /// outputs `embedding` [batch, 1024] and `logits` [batch, 6522]).
     pub fn load(paths: &ModelPaths, config: EmbedderConfig) -> Result<Self, EmbedError> {
         if config.threads == 0 || config.batch_size == 0 {
             return Err(EmbedError::Config(
@@ -137,13 +143,14 @@ impl Embedder {
                 reason: format!("{} labels, expected {N_SPECIES}", labels.len()),
             });
         }
+        let frontend = Frontend::load(&paths.frontend)?;
         let load_err = |e: ort::Error<_>| EmbedError::ModelLoad {
-            path: paths.model.clone(),
+            path: paths.backbone.clone(),
             reason: e.to_string(),
         };
         let session = Session::builder(&env)
             .map_err(|e| EmbedError::ModelLoad {
-                path: paths.model.clone(),
+                path: paths.backbone.clone(),
                 reason: e.to_string(),
             })?
             .with_optimization_level(GraphOptimizationLevel::Level3)
@@ -155,18 +162,19 @@ impl Embedder {
             // Spinning threads would steal the CPU from the decoder running beside the model.
             .with_intra_op_spinning(false)
             .map_err(load_err)?
-            .commit_from_file(&paths.model)
+            .commit_from_file(&paths.backbone)
             .map_err(|e| EmbedError::ModelLoad {
-                path: paths.model.clone(),
+                path: paths.backbone.clone(),
                 reason: e.to_string(),
             })?;
-        check_signature(&session, &paths.model)?;
+        check_signature(&session, &frontend, &paths.backbone)?;
         Ok(Embedder {
             session,
+            specs: vec![Vec::new(); frontend.specs.len()],
+            frontend,
             labels: Arc::new(labels),
             config,
             paths: paths.clone(),
-            input: Vec::new(),
         })
     }
 
@@ -209,16 +217,33 @@ impl Embedder {
         out: &mut Vec<WindowEmbedding>,
     ) -> Result<(), EmbedError> {
         let n = chunk.len();
-        self.input.clear();
-        for w in chunk {
-            self.input.extend_from_slice(w);
+        let fe = &self.frontend;
+        let sizes: Vec<usize> = fe.specs.iter().map(|s| s.frames * s.bands).collect();
+        for (buf, &size) in self.specs.iter_mut().zip(&sizes) {
+            buf.resize(n * size, 0.0);
         }
+        // Spectrograms of the batch's windows in parallel (the FFT front end, see `frontend`).
+        let [a, b] = &mut self.specs[..] else {
+            return Err(EmbedError::Inference(
+                "the front end must make two spectrograms".into(),
+            ));
+        };
+        a.par_chunks_mut(sizes[0])
+            .zip(b.par_chunks_mut(sizes[1]))
+            .zip(chunk.par_iter())
+            .for_each_init(Scratch::default, |sc, ((a, b), w)| {
+                fe.compute(w, &mut [a, b], sc)
+            });
         let inference = |e: ort::Error| EmbedError::Inference(e.to_string());
-        let tensor = TensorRef::from_array_view(([n, WINDOW_SAMPLES], &self.input[..]))
+        let s0 = &fe.specs[0];
+        let s1 = &fe.specs[1];
+        let t0 = TensorRef::from_array_view(([n, s0.frames, s0.bands], &self.specs[0][..]))
+            .map_err(inference)?;
+        let t1 = TensorRef::from_array_view(([n, s1.frames, s1.bands], &self.specs[1][..]))
             .map_err(inference)?;
         let outputs = self
             .session
-            .run(ort::inputs!["audio" => tensor])
+            .run(ort::inputs![s0.input.as_str() => t0, s1.input.as_str() => t1])
             .map_err(inference)?;
         let (emb_shape, emb) = outputs["embedding"]
             .try_extract_tensor::<f32>()
@@ -241,7 +266,7 @@ impl Embedder {
     }
 }
 
-fn check_signature(session: &Session, path: &Path) -> Result<(), EmbedError> {
+fn check_signature(session: &Session, fe: &Frontend, path: &Path) -> Result<(), EmbedError> {
     let mismatch = |reason: String| EmbedError::ModelMismatch {
         path: path.to_path_buf(),
         reason,
@@ -257,16 +282,29 @@ fn check_signature(session: &Session, path: &Path) -> Result<(), EmbedError> {
             .ok_or_else(|| mismatch(format!("'{name}' is not a tensor")))?;
         Ok(shape.iter().copied().collect())
     };
-    for (name, want, input) in [
-        ("audio", WINDOW_SAMPLES as i64, true),
-        ("embedding", EMBEDDING_DIM as i64, false),
-        ("logits", N_SPECIES as i64, false),
+    for s in &fe.specs {
+        let d = dims(session.inputs(), &s.input)?;
+        // Batch and frame dimensions are dynamic (-1) in the backbone; the bands are fixed.
+        let fits = |got: i64, want: usize| got < 0 || got == want as i64;
+        if d.len() != 3 || !fits(d[1], s.frames) || !fits(d[2], s.bands) {
+            return Err(mismatch(format!(
+                "'{}' has shape {d:?}, expected [batch, {}, {}] (frontend.json)",
+                s.input, s.frames, s.bands
+            )));
+        }
+    }
+    if session.inputs().len() != fe.specs.len() {
+        return Err(mismatch(format!(
+            "it has {} inputs, frontend.json makes {}",
+            session.inputs().len(),
+            fe.specs.len()
+        )));
+    }
+    for (name, want) in [
+        ("embedding", EMBEDDING_DIM as i64),
+        ("logits", N_SPECIES as i64),
     ] {
-        let d = if input {
-            dims(session.inputs(), name)?
-        } else {
-            dims(session.outputs(), name)?
-        };
+        let d = dims(session.outputs(), name)?;
         if d.len() != 2 || d[1] != want {
             return Err(mismatch(format!(
                 "'{name}' has shape {d:?}, expected [batch, {want}]"
