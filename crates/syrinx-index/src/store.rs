@@ -350,16 +350,7 @@ impl VectorStore {
         if b.is_empty() {
             return f32::INFINITY;
         }
-        match self.kind {
-            StoreKind::F32 => match bytemuck::try_cast_slice::<u8, f32>(b) {
-                Ok(x) => metric.distance_f32(q, x),
-                Err(_) => f32::INFINITY,
-            },
-            StoreKind::F16 => match bytemuck::try_cast_slice::<u8, u16>(b) {
-                Ok(x) => metric.distance_f16(q, x),
-                Err(_) => f32::INFINITY,
-            },
-        }
+        row_distance(self.kind, metric, q, b)
     }
 
     /// Exact distance between a prepared query and row `i`, read with a positional read into
@@ -378,18 +369,8 @@ impl VectorStore {
         if !self.rows.read_row(i, bytes)? {
             return Ok(f32::INFINITY);
         }
-        let bytes = &*bytes;
-        // The u64 scratch keeps the bytes 8-aligned, so these casts cannot fail.
-        Ok(match self.kind {
-            StoreKind::F32 => match bytemuck::try_cast_slice::<u8, f32>(bytes) {
-                Ok(x) => metric.distance_f32(q, x),
-                Err(_) => f32::INFINITY,
-            },
-            StoreKind::F16 => match bytemuck::try_cast_slice::<u8, u16>(bytes) {
-                Ok(x) => metric.distance_f16(q, x),
-                Err(_) => f32::INFINITY,
-            },
-        })
+        // The u64 scratch keeps the bytes 8-aligned, so the casts in `row_distance` cannot fail.
+        Ok(row_distance(self.kind, metric, q, bytes))
     }
 
     /// [`VectorStore::read_into`] through a positional read (for single rows read at query time;
@@ -400,16 +381,7 @@ impl VectorStore {
         if !self.rows.read_row(i, &mut b)? {
             return Ok(false);
         }
-        match self.kind {
-            StoreKind::F32 => out.extend(
-                b.chunks_exact(4)
-                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])),
-            ),
-            StoreKind::F16 => out.extend(
-                b.chunks_exact(2)
-                    .map(|c| half::f16::from_bits(u16::from_le_bytes([c[0], c[1]])).to_f32()),
-            ),
-        }
+        decode_row(self.kind, &b, out);
         Ok(out.len() == self.dim)
     }
 
@@ -420,17 +392,37 @@ impl VectorStore {
         if b.is_empty() {
             return false;
         }
-        match self.kind {
-            StoreKind::F32 => out.extend(
-                b.chunks_exact(4)
-                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])),
-            ),
-            StoreKind::F16 => out.extend(
-                b.chunks_exact(2)
-                    .map(|c| half::f16::from_bits(u16::from_le_bytes([c[0], c[1]])).to_f32()),
-            ),
-        }
+        decode_row(self.kind, b, out);
         out.len() == self.dim
+    }
+}
+
+/// Exact distance between a prepared query and one row's bytes (`INFINITY` if misaligned).
+#[inline]
+fn row_distance(kind: StoreKind, metric: Metric, q: &[f32], b: &[u8]) -> f32 {
+    match kind {
+        StoreKind::F32 => match bytemuck::try_cast_slice::<u8, f32>(b) {
+            Ok(x) => metric.distance_f32(q, x),
+            Err(_) => f32::INFINITY,
+        },
+        StoreKind::F16 => match bytemuck::try_cast_slice::<u8, u16>(b) {
+            Ok(x) => metric.distance_f16(q, x),
+            Err(_) => f32::INFINITY,
+        },
+    }
+}
+
+/// Append one row's bytes to `out` as f32.
+fn decode_row(kind: StoreKind, b: &[u8], out: &mut Vec<f32>) {
+    match kind {
+        StoreKind::F32 => out.extend(
+            b.chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+        ),
+        StoreKind::F16 => out.extend(
+            b.chunks_exact(2)
+                .map(|c| half::f16::from_bits(u16::from_le_bytes([c[0], c[1]])).to_f32()),
+        ),
     }
 }
 
