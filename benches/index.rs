@@ -23,10 +23,10 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use syrinx_index::synth::SynthModel;
 use syrinx_index::{
-    Index, IndexParams, Metric, Rerank, Rescore, SearchOptions, StoreKind, Traversal,
+    Construction, Index, IndexParams, Metric, Rerank, Rescore, SearchOptions, StoreKind, Traversal,
 };
 
-use index_io::{read_f32, read_i32, rss, write_f32, write_i32};
+use index_io::{read_f32, read_i32, rss, rss_split, write_f32, write_i32};
 
 /// One line of results (shared schema with peers_index.py).
 #[derive(Serialize, Deserialize, Clone, Debug, Default)]
@@ -118,6 +118,24 @@ enum Cmd {
         /// (reports the time per 1000-vector insert).
         #[arg(long, default_value_t = 0)]
         incremental: usize,
+        /// Where construction takes its distances from: `codes` (the index default: 1-bit and
+        /// extended codes only) or `vectors` (exact distances from the float file).
+        #[arg(long, default_value = "codes")]
+        construction: String,
+    },
+    /// Open a built index in this (fresh) process and insert rows of a file in batches of 1000,
+    /// committing after each, as an ingest does; prints time per batch and the process's
+    /// resident memory split into private and file pages (the float file's pages show there).
+    Insert {
+        #[arg(long)]
+        index_dir: PathBuf,
+        #[arg(long)]
+        base: PathBuf,
+        /// Number of rows (from the start of `base`) to insert.
+        #[arg(long, default_value_t = 10000)]
+        count: usize,
+        #[arg(long, default_value = "codes")]
+        construction: String,
     },
     /// Open an index and sweep ef.
     Search {
@@ -210,6 +228,7 @@ fn run(cli: Cli) -> Result<(), String> {
             store,
             ex_bits,
             incremental,
+            construction,
         } => build(
             &base,
             &index_dir,
@@ -218,7 +237,14 @@ fn run(cli: Cli) -> Result<(), String> {
             &store,
             ex_bits,
             incremental,
+            &construction,
         ),
+        Cmd::Insert {
+            index_dir,
+            base,
+            count,
+            construction,
+        } => insert(&index_dir, &base, count, &construction),
         Cmd::Search {
             index_dir,
             queries,
@@ -427,8 +453,63 @@ struct BuildInfo {
     ex_bits: u8,
     #[serde(default)]
     mapped_excode_bytes: u64,
+    #[serde(default)]
+    construction: String,
 }
 
+fn parse_construction(s: &str) -> Result<Construction, String> {
+    match s {
+        "codes" => Ok(Construction::Codes),
+        "vectors" => Ok(Construction::Vectors),
+        other => Err(format!("--construction must be codes or vectors, not {other:?}")),
+    }
+}
+
+fn insert(dir: &Path, base: &Path, count: usize, construction: &str) -> Result<(), String> {
+    let cons = parse_construction(construction)?;
+    let b = read_f32(base)?;
+    let count = count.min(b.rows);
+    let t = Instant::now();
+    let mut idx = Index::open(dir).map_err(|e| e.to_string())?;
+    idx.set_construction(cons);
+    let (a0, f0) = rss_split();
+    println!(
+        "insert: opened {} ({} vectors) in {:.0} ms; RssAnon {:.0} MB, RssFile {:.0} MB; construction from {construction}",
+        dir.display(),
+        idx.len(),
+        t.elapsed().as_secs_f64() * 1e3,
+        a0 as f64 / 1e6,
+        f0 as f64 / 1e6
+    );
+    let mut times = Vec::new();
+    let mut start = 0;
+    while start < count {
+        let end = (start + 1000).min(count);
+        let t = Instant::now();
+        idx.insert_batch(&b.data[start * b.cols..end * b.cols])
+            .map_err(|e| e.to_string())?;
+        idx.commit().map_err(|e| e.to_string())?;
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+        start = end;
+    }
+    let (a1, f1) = rss_split();
+    let (_, hwm) = rss();
+    times.sort_by(f64::total_cmp);
+    let med = times.get(times.len() / 2).copied().unwrap_or(0.0);
+    println!(
+        "insert: {count} rows in {} batches of 1000 (insert + commit): median {med:.0} ms, max {:.0} ms; after: RssAnon {:.0} MB, RssFile {:.0} MB, VmHWM {:.0} MB; float file {:.0} MB, extended codes {:.0} MB",
+        times.len(),
+        times.last().copied().unwrap_or(0.0),
+        a1 as f64 / 1e6,
+        f1 as f64 / 1e6,
+        hwm as f64 / 1e6,
+        idx.memory_report().mapped_vector_bytes as f64 / 1e6,
+        idx.memory_report().mapped_excode_bytes as f64 / 1e6,
+    );
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
 fn build(
     base: &Path,
     dir: &Path,
@@ -437,7 +518,17 @@ fn build(
     store: &str,
     ex_bits: u8,
     incremental: usize,
+    construction: &str,
 ) -> Result<(), String> {
+    let cons = match construction {
+        "codes" => Construction::Codes,
+        "vectors" => Construction::Vectors,
+        other => {
+            return Err(format!(
+                "--construction must be codes or vectors, not {other:?}"
+            ))
+        }
+    };
     let b = read_f32(base)?;
     if dir.exists() {
         std::fs::remove_dir_all(dir).map_err(|e| e.to_string())?;
@@ -453,6 +544,7 @@ fn build(
         StoreKind::F32
     };
     let mut idx = Index::create(dir, p).map_err(|e| e.to_string())?;
+    idx.set_construction(cons);
     let bulk = b.rows - incremental.min(b.rows);
     let t = Instant::now();
     idx.insert_batch(&b.data[..bulk * b.cols])
@@ -489,10 +581,12 @@ fn build(
         store: store.to_string(),
         ex_bits,
         mapped_excode_bytes: mr.mapped_excode_bytes,
+        construction: construction.to_string(),
     };
     println!(
-        "build: n={} bulk {:.1}s ({} threads), commit {:.2}s, insert of 1000 into the built index {:.0} ms, resident {:.1} MB, vectors file {:.1} MB, extended codes {:.1} MB, build VmHWM {:.0} MB",
+        "build: n={} construction from {} bulk {:.1}s ({} threads), commit {:.2}s, insert of 1000 into the built index {:.0} ms, resident {:.1} MB, vectors file {:.1} MB, extended codes {:.1} MB, build VmHWM {:.0} MB",
         info.n,
+        construction,
         build_s,
         rayon::current_num_threads(),
         commit_s,

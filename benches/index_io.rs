@@ -204,3 +204,16 @@ pub fn rss() -> (u64, u64) {
     };
     (get("VmRSS:"), get("VmHWM:"))
 }
+
+/// (RssAnon, RssFile) of this process in bytes (0 where /proc is unavailable).
+pub fn rss_split() -> (u64, u64) {
+    let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let get = |k: &str| {
+        s.lines()
+            .find(|l| l.starts_with(k))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<u64>().ok())
+            .map_or(0, |kb| kb * 1024)
+    };
+    (get("RssAnon:"), get("RssFile:"))
+}
