@@ -177,22 +177,31 @@ impl RowFile {
             .map_err(|e| IndexError::io(&self.path, e))?;
         let a = self.committed_rows * self.row_bytes;
         let b = self.rows * self.row_bytes;
-        let mut h = crc32fast::Hasher::new_with_initial(self.committed_crc);
-        if let Some(m) = &self.map {
-            h.update(&m[a..b]);
-        }
-        self.committed_crc = h.finalize();
+        self.committed_crc = self.crc_of(a as u64, b as u64, self.committed_crc)?;
         self.committed_rows = self.rows;
         Ok((self.rows, b as u64, self.committed_crc))
     }
 
+    /// CRC-32 (continued from `init`) of bytes `a..b` of the file, read in chunks with positional
+    /// reads: through the mapping, a full check of a 4 GB float file would leave all of it in
+    /// the process's resident set (see the module docs).
+    fn crc_of(&self, a: u64, b: u64, init: u32) -> Result<u32> {
+        let mut h = crc32fast::Hasher::new_with_initial(init);
+        let mut buf = vec![0u8; (b - a).min(4 << 20) as usize];
+        let mut off = a;
+        while off < b {
+            let n = ((b - off) as usize).min(buf.len());
+            read_at(&self.file, &mut buf[..n], off).map_err(|e| IndexError::io(&self.path, e))?;
+            h.update(&buf[..n]);
+            off += n as u64;
+        }
+        Ok(h.finalize())
+    }
+
     /// Recompute the CRC of the committed rows and compare with the manifest's.
     pub fn verify(&self) -> Result<()> {
-        let b = self.committed_rows * self.row_bytes;
-        let found = match &self.map {
-            Some(m) => crc32fast::hash(&m[..b]),
-            None => crc32fast::hash(&[]),
-        };
+        let b = (self.committed_rows * self.row_bytes) as u64;
+        let found = self.crc_of(0, b, 0)?;
         if found != self.committed_crc {
             return Err(IndexError::Checksum {
                 path: self.path.clone(),
@@ -234,22 +243,7 @@ impl RowFile {
             return Ok(false);
         }
         let off = i as u64 * self.row_bytes as u64;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::FileExt;
-            self.file
-                .read_exact_at(buf, off)
-                .map_err(|e| IndexError::io(&self.path, e))?;
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = off;
-            let r = self.row(i);
-            if r.len() != buf.len() {
-                return Ok(false);
-            }
-            buf.copy_from_slice(r);
-        }
+        read_at(&self.file, buf, off).map_err(|e| IndexError::io(&self.path, e))?;
         Ok(true)
     }
 
@@ -261,6 +255,28 @@ impl RowFile {
             Some(m) if a + self.row_bytes <= m.len() => &m[a..a + self.row_bytes],
             _ => &[],
         }
+    }
+}
+
+/// Fill `buf` from `file` at `off` without moving a shared cursor (`pread` on Unix).
+fn read_at(file: &File, buf: &mut [u8], off: u64) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileExt;
+        file.read_exact_at(buf, off)
+    }
+    #[cfg(windows)]
+    {
+        use std::os::windows::fs::FileExt;
+        let mut done = 0;
+        while done < buf.len() {
+            let n = file.seek_read(&mut buf[done..], off + done as u64)?;
+            if n == 0 {
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            }
+            done += n;
+        }
+        Ok(())
     }
 }
 
@@ -351,6 +367,26 @@ impl VectorStore {
             return f32::INFINITY;
         }
         row_distance(self.kind, metric, q, b)
+    }
+
+    /// `(<q, x_i>, |x_i|^2)` for row `i` through the mapping (`None` if out of range).
+    #[inline]
+    pub fn ip_and_norm2(&self, q: &[f32], i: u32) -> Option<(f32, f32)> {
+        let b = self.rows.row(i);
+        if b.is_empty() {
+            return None;
+        }
+        match self.kind {
+            StoreKind::F32 => {
+                let x = bytemuck::try_cast_slice::<u8, f32>(b).ok()?;
+                Some((crate::simd::dot_f32(q, x), crate::simd::dot_f32(x, x)))
+            }
+            StoreKind::F16 => {
+                let mut v = Vec::with_capacity(self.dim);
+                decode_row(self.kind, b, &mut v);
+                Some((crate::simd::dot_f32(q, &v), crate::simd::dot_f32(&v, &v)))
+            }
+        }
     }
 
     /// Exact distance between a prepared query and row `i`, read with a positional read into
