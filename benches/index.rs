@@ -461,7 +461,9 @@ fn parse_construction(s: &str) -> Result<Construction, String> {
     match s {
         "codes" => Ok(Construction::Codes),
         "vectors" => Ok(Construction::Vectors),
-        other => Err(format!("--construction must be codes or vectors, not {other:?}")),
+        other => Err(format!(
+            "--construction must be codes or vectors, not {other:?}"
+        )),
     }
 }
 

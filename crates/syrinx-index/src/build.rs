@@ -47,6 +47,9 @@ pub(crate) struct Builder<'a> {
     /// When set (requires `codes`), every distance of the construction comes from the codes and
     /// the extended codes; the float file is only read for the new node's own vector.
     pub ex: Option<ExGeometry<'a>>,
+    /// Inner product: build with exact distances in the augmented space
+    /// `x -> [x, sqrt(phi2 - |x|^2)]` (a metric), `phi2` bounding every squared norm.
+    pub aug_phi2: Option<f32>,
     locks: Vec<Mutex<()>>,
     entry_lock: Mutex<()>,
 }
@@ -142,9 +145,41 @@ impl Oracle for ExOracle<'_> {
     }
 }
 
+/// Squared L2 distance between two augmented vectors `[x, a_x]`, `[y, a_y]` from their inner
+/// product: `|x|^2 + a_x^2 = phi2` for every node, so `d = 2 phi2 - 2 <x, y> - 2 a_x a_y`.
+#[inline]
+fn aug_dist(phi2: f32, xy: f32, ax: f32, ay: f32) -> f32 {
+    (2.0 * phi2 - 2.0 * xy - 2.0 * ax * ay).max(0.0)
+}
+
+#[inline]
+fn aug_coord(phi2: f32, x: &[f32]) -> f32 {
+    (phi2 - simd::dot_f32(x, x)).max(0.0).sqrt()
+}
+
+/// Distances from the new node in the augmented space (inner-product construction).
+struct AugOracle<'a> {
+    store: &'a VectorStore,
+    q: &'a [f32],
+    qa: f32,
+    phi2: f32,
+}
+
+impl Oracle for AugOracle<'_> {
+    #[inline]
+    fn dist(&self, id: u32) -> f32 {
+        match self.store.ip_and_norm2(self.q, id) {
+            Some((xy, xx)) => aug_dist(self.phi2, xy, self.qa, (self.phi2 - xx).max(0.0).sqrt()),
+            None => f32::INFINITY,
+        }
+    }
+}
+
 /// One side of node-to-node distances: the float row, or the decoded extended code.
 #[derive(Default)]
 struct Base {
+    /// Augmented coordinate (inner-product construction).
+    a: f32,
     f: Vec<f32>,
     z: Vec<i8>,
     zsum: i32,
@@ -190,6 +225,7 @@ impl<'a> Builder<'a> {
             ef_construction: efc,
             codes: None,
             ex: None,
+            aug_phi2: None,
             locks: (0..LOCK_STRIPES).map(|_| Mutex::new(())).collect(),
             entry_lock: Mutex::new(()),
         }
@@ -222,18 +258,30 @@ impl<'a> Builder<'a> {
 
     /// Load node `id` as the fixed side of node-to-node distances.
     fn load(&self, id: u32, b: &mut Base) -> bool {
-        match &self.ex {
-            Some(g) => g.decode(id, b),
-            None => self.store.read_into(id, &mut b.f),
+        match (&self.ex, self.aug_phi2) {
+            (Some(g), _) => g.decode(id, b),
+            (None, Some(phi2)) => {
+                let ok = self.store.read_into(id, &mut b.f);
+                b.a = aug_coord(phi2, &b.f);
+                ok
+            }
+            (None, None) => self.store.read_into(id, &mut b.f),
         }
     }
 
     /// Distance between a loaded node and node `id`.
     #[inline]
     fn pair(&self, b: &Base, id: u32) -> f32 {
-        match &self.ex {
-            Some(g) => g.dist(b, id),
-            None => self.store.distance(self.metric, &b.f, id),
+        match (&self.ex, self.aug_phi2) {
+            (Some(g), _) => g.dist(b, id),
+            (None, Some(phi2)) => AugOracle {
+                store: self.store,
+                q: &b.f,
+                qa: b.a,
+                phi2,
+            }
+            .dist(id),
+            (None, None) => self.store.distance(self.metric, &b.f, id),
         }
     }
 
@@ -294,7 +342,18 @@ impl<'a> Builder<'a> {
                     None => self.link_levels(id, level, ep, top, &est, &exact, true, s),
                 }
             }
-            None => self.link_levels(id, level, ep, top, &exact, &exact, false, s),
+            None => match self.aug_phi2 {
+                Some(phi2) => {
+                    let aug = AugOracle {
+                        store: self.store,
+                        q: &q,
+                        qa: aug_coord(phi2, &q),
+                        phi2,
+                    };
+                    self.link_levels(id, level, ep, top, &aug, &aug, false, s);
+                }
+                None => self.link_levels(id, level, ep, top, &exact, &exact, false, s),
+            },
         }
         if level > top {
             let _g = self.entry_lock.lock().unwrap_or_else(|e| e.into_inner());
@@ -470,7 +529,10 @@ mod tests {
             let rel = sum_err / sum_d;
             eprintln!("{metric:?}: mean relative error {rel:.4}, nearest agreed {nn_agree}/{n}");
             assert!(rel < 0.02, "{metric:?}: mean relative error {rel}");
-            assert!(nn_agree >= n * 95 / 100, "{metric:?}: nearest agreed {nn_agree}/{n}");
+            assert!(
+                nn_agree >= n * 95 / 100,
+                "{metric:?}: nearest agreed {nn_agree}/{n}"
+            );
             // The new node's own record decodes; an id past the end does not.
             assert!(!g.decode(n as u32 + 5, &mut b));
             assert_eq!(g.dist(&b, n as u32 + 5), f32::INFINITY);
@@ -479,7 +541,7 @@ mod tests {
 
     #[test]
     fn graphs_built_from_codes_and_from_vectors_search_alike() {
-        let (n, d) = (3000, 256);
+        let (n, d) = (3000, 512);
         let data = rows(n, d, 11);
         let queries = rows(100, d, 12);
         let mut recall = Vec::new();
@@ -511,7 +573,10 @@ mod tests {
             }
             recall.push(hit as f64 / 1000.0);
         }
-        eprintln!("recall@10 at ef 32: vectors-built {}, codes-built {}", recall[0], recall[1]);
+        eprintln!(
+            "recall@10 at ef 32: vectors-built {}, codes-built {}",
+            recall[0], recall[1]
+        );
         assert!(recall[0] > 0.9, "vectors-built recall {}", recall[0]);
         assert!(
             recall[1] >= recall[0] - 0.02,

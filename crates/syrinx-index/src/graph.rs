@@ -159,6 +159,54 @@ impl Graph {
             .store(id as u64 | ((level as u64) << 32), Relaxed);
     }
 
+    /// Give every level-0 node without an incoming link one, so that pruning cannot leave a node
+    /// the walk can never reach (HNSW's heuristic may drop a node from every list that held
+    /// it; the property tests found self-queries missed that way even at ef 64). The node is
+    /// linked from its first out-neighbour: appended if that list has room, otherwise it takes
+    /// the place of the last link whose target has another incoming link. Needs no distances.
+    /// Returns the number of nodes repaired.
+    pub fn repair_in_degree(&self, skip: impl Fn(u32) -> bool) -> usize {
+        let n = self.len();
+        let mut indeg = vec![0u32; n];
+        let mut buf = Vec::new();
+        for id in 0..n as u32 {
+            self.neighbors_into(id, 0, &mut buf);
+            for &t in &buf {
+                if let Some(d) = indeg.get_mut(t as usize) {
+                    *d += 1;
+                }
+            }
+        }
+        let entry = self.entry().map(|(e, _)| e);
+        let mut repaired = 0;
+        let mut list = Vec::new();
+        for x in 0..n as u32 {
+            if indeg[x as usize] > 0 || Some(x) == entry || skip(x) {
+                continue;
+            }
+            self.neighbors_into(x, 0, &mut buf);
+            for &y in &buf {
+                self.neighbors_into(y, 0, &mut list);
+                if list.contains(&x) {
+                    break;
+                }
+                if list.len() < self.m0 {
+                    list.push(x);
+                } else if let Some(pos) = list.iter().rposition(|&t| indeg[t as usize] > 1) {
+                    indeg[list[pos] as usize] -= 1;
+                    list[pos] = x;
+                } else {
+                    continue;
+                }
+                self.set_neighbors(y, 0, &list);
+                indeg[x as usize] += 1;
+                repaired += 1;
+                break;
+            }
+        }
+        repaired
+    }
+
     /// Heap bytes of the graph arrays.
     pub fn bytes(&self) -> usize {
         self.levels.capacity()

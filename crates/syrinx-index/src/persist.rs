@@ -73,6 +73,10 @@ pub struct Manifest {
     /// Extended-code file (absent when `params.ex_bits` is 0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub excodes: Option<FileRef>,
+    /// Largest squared norm of a stored vector (inner-product indexes: the graph is built in the
+    /// MIPS-to-L2 augmented space, see `build`). Absent in older manifests: recomputed on demand.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_norm2: Option<f32>,
     /// Graph file.
     pub graph: FileRef,
     /// CRC-32 of this manifest serialised (pretty JSON) with this field set to 0.

@@ -94,6 +94,21 @@ proptest! {
         }
     }
 
+    /// The same with dimensions where construction takes its distances from the codes.
+    #[test]
+    fn finds_exact_duplicate_code_built(n in 50usize..300, dim in 500usize..600, seed in any::<u64>(), pick in any::<prop::sample::Index>(), l2 in any::<bool>()) {
+        let metric = if l2 { Metric::L2 } else { Metric::Cosine };
+        let dir = tempfile::tempdir().unwrap();
+        let (idx, v) = build(dir.path(), n, dim, seed, metric, StoreKind::F32);
+        let i = pick.index(n);
+        let q = &v[i * dim..(i + 1) * dim];
+        for opts in [graph_opts(64), SearchOptions::default()] {
+            let hits = idx.search(q, 5, &opts).unwrap();
+            prop_assert!(!hits.is_empty());
+            prop_assert!(hits.iter().any(|h| h.id == i as u32) || hits[0].distance <= 1e-5, "self {} not in {:?}", i, hits);
+        }
+    }
+
     #[test]
     fn deleted_ids_never_return(n in 50usize..400, dim in 8usize..48, seed in any::<u64>(), del_frac in 0.0f64..0.9) {
         let dir = tempfile::tempdir().unwrap();
