@@ -192,28 +192,26 @@ pub fn write_i32(path: &Path, rows: usize, cols: usize, data: &[i32]) -> IoResul
     write_npy(path, "<i4", rows, cols, &bytes)
 }
 
-/// (VmRSS, VmHWM) of this process in bytes, from /proc/self/status.
-pub fn rss() -> (u64, u64) {
+/// Fields of /proc/self/status in bytes (0 where /proc or the field is unavailable).
+fn status_bytes<const N: usize>(keys: [&str; N]) -> [u64; N] {
     let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let get = |k: &str| {
+    keys.map(|k| {
         s.lines()
             .find(|l| l.starts_with(k))
             .and_then(|l| l.split_whitespace().nth(1))
             .and_then(|v| v.parse::<u64>().ok())
             .map_or(0, |kb| kb * 1024)
-    };
-    (get("VmRSS:"), get("VmHWM:"))
+    })
 }
 
-/// (RssAnon, RssFile) of this process in bytes (0 where /proc is unavailable).
+/// (VmRSS, VmHWM) of this process in bytes, from /proc/self/status.
+pub fn rss() -> (u64, u64) {
+    let [a, b] = status_bytes(["VmRSS:", "VmHWM:"]);
+    (a, b)
+}
+
+/// (RssAnon, RssFile) of this process in bytes.
 pub fn rss_split() -> (u64, u64) {
-    let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let get = |k: &str| {
-        s.lines()
-            .find(|l| l.starts_with(k))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse::<u64>().ok())
-            .map_or(0, |kb| kb * 1024)
-    };
-    (get("RssAnon:"), get("RssFile:"))
+    let [a, b] = status_bytes(["RssAnon:", "RssFile:"]);
+    (a, b)
 }

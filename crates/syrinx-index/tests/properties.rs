@@ -64,6 +64,46 @@ fn build(
     (idx, v)
 }
 
+/// A stored vector queried on the graph and with the default options comes back first
+/// (or an identical vector does; under inner product, something at least as good).
+fn check_duplicate_found(
+    n: usize,
+    dim: usize,
+    seed: u64,
+    pick: prop::sample::Index,
+    metric: Metric,
+) -> Result<(), TestCaseError> {
+    let dir = tempfile::tempdir().unwrap();
+    let (idx, v) = build(dir.path(), n, dim, seed, metric, StoreKind::F32);
+    let i = pick.index(n);
+    let q = &v[i * dim..(i + 1) * dim];
+    for opts in [graph_opts(64), SearchOptions::default()] {
+        let hits = idx.search(q, 5, &opts).unwrap();
+        prop_assert!(!hits.is_empty());
+        // The query itself (or an identical vector) is at the top.
+        let exact = syrinx_index::exact_distance(metric, q, q);
+        let self_d = match metric {
+            Metric::Cosine => 0.0,
+            _ => exact,
+        };
+        prop_assert!(
+            hits[0].distance <= self_d + 1e-3 * (1.0 + self_d.abs()),
+            "top {:?} self {}",
+            hits[0],
+            self_d
+        );
+        if metric != Metric::InnerProduct {
+            prop_assert!(
+                hits.iter().any(|h| h.id == i as u32) || hits[0].distance <= 1e-5,
+                "self {} not in {:?}",
+                i,
+                hits
+            );
+        }
+    }
+    Ok(())
+}
+
 fn metric_strategy() -> impl Strategy<Value = Metric> {
     prop_oneof![
         Just(Metric::Cosine),
@@ -77,36 +117,13 @@ proptest! {
 
     #[test]
     fn finds_exact_duplicate(n in 50usize..400, dim in 8usize..80, seed in any::<u64>(), pick in any::<prop::sample::Index>(), metric in metric_strategy()) {
-        let dir = tempfile::tempdir().unwrap();
-        let (idx, v) = build(dir.path(), n, dim, seed, metric, StoreKind::F32);
-        let i = pick.index(n);
-        let q = &v[i * dim..(i + 1) * dim];
-        for opts in [graph_opts(64), SearchOptions::default()] {
-            let hits = idx.search(q, 5, &opts).unwrap();
-            prop_assert!(!hits.is_empty());
-            // The query itself (or an identical vector) is at the top.
-            let exact = syrinx_index::exact_distance(metric, q, q);
-            let self_d = match metric { Metric::Cosine => 0.0, _ => exact };
-            prop_assert!(hits[0].distance <= self_d + 1e-3 * (1.0 + self_d.abs()), "top {:?} self {}", hits[0], self_d);
-            if metric != Metric::InnerProduct {
-                prop_assert!(hits.iter().any(|h| h.id == i as u32) || hits[0].distance <= 1e-5);
-            }
-        }
+        check_duplicate_found(n, dim, seed, pick, metric)?;
     }
 
     /// The same with dimensions where construction takes its distances from the codes.
     #[test]
     fn finds_exact_duplicate_code_built(n in 50usize..300, dim in 500usize..600, seed in any::<u64>(), pick in any::<prop::sample::Index>(), l2 in any::<bool>()) {
-        let metric = if l2 { Metric::L2 } else { Metric::Cosine };
-        let dir = tempfile::tempdir().unwrap();
-        let (idx, v) = build(dir.path(), n, dim, seed, metric, StoreKind::F32);
-        let i = pick.index(n);
-        let q = &v[i * dim..(i + 1) * dim];
-        for opts in [graph_opts(64), SearchOptions::default()] {
-            let hits = idx.search(q, 5, &opts).unwrap();
-            prop_assert!(!hits.is_empty());
-            prop_assert!(hits.iter().any(|h| h.id == i as u32) || hits[0].distance <= 1e-5, "self {} not in {:?}", i, hits);
-        }
+        check_duplicate_found(n, dim, seed, pick, if l2 { Metric::L2 } else { Metric::Cosine })?;
     }
 
     #[test]
