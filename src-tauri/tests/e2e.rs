@@ -5,8 +5,9 @@
 //! recording, clicks a call on its spectrogram, checks the hits' species, plays a hit (and hears
 //! it on the sink), labels it, exports the result set (files checked on disk), watches the
 //! latency histogram update, records 3+ s from the virtual microphone fed with a known recording
-//! and checks the saved take against it. Screenshots of each screen go to
-//! `target/tmp/e2e/` (and to `$SYRINX_E2E_SCREENSHOTS` if set).
+//! and checks the saved take against it, then drags 500 files onto the window from another X client
+//! (real XDND) and checks they are all added while the window keeps answering. Screenshots of each
+//! screen go to `target/tmp/e2e/` (and to `$SYRINX_E2E_SCREENSHOTS` if set).
 
 // Skip notes go straight to stderr: libtest captures eprintln!, and a skip must be seen.
 use std::io::Write as _;
@@ -41,6 +42,11 @@ struct Shots {
 impl Shots {
     fn take(&mut self, d: &Driver, name: &str) {
         self.n += 1;
+        // Let the page paint what the last command changed (the snapshot is of the painted layer).
+        let _ = d.exec(
+            "return new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(1))))",
+            vec![],
+        );
         match d.screenshot() {
             Ok(png) => {
                 for dir in &self.dirs {
@@ -132,6 +138,54 @@ impl Drop for Keep {
     }
 }
 
+/// `n` clips of 2 s cut from the corpus recordings (largest files first), written as
+/// 16-bit WAV files: distinct real audio, like a folder of short detections a user would drop.
+fn make_clips(birdaudio: &Path, dir: &Path, n: usize) -> Vec<PathBuf> {
+    std::fs::create_dir_all(dir).unwrap();
+    let manifest = std::fs::read_to_string(birdaudio.join("MANIFEST.csv")).unwrap();
+    let mut rows: Vec<(u64, String)> = manifest
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').next())
+        .map(|p| {
+            let size = std::fs::metadata(birdaudio.join(p))
+                .map(|m| m.len())
+                .unwrap_or(0);
+            (size, p.to_string())
+        })
+        .collect();
+    rows.sort_by_key(|r| std::cmp::Reverse(r.0));
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 48_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut out = Vec::new();
+    for (_, rel) in rows {
+        let Ok(a) = syrinx_audio::decode_mono_48k(birdaudio.join(&rel)) else {
+            continue;
+        };
+        for (i, c) in a.samples.chunks_exact(96_000).enumerate() {
+            if out.len() == n {
+                return out;
+            }
+            if c.iter().all(|v| *v == 0.0) {
+                continue;
+            }
+            let p = dir.join(format!("clip-{:03}-{i:03}.wav", out.len()));
+            let mut w = hound::WavWriter::create(&p, spec).unwrap();
+            for &v in c {
+                w.write_sample((v.clamp(-1.0, 1.0) * 32767.0) as i16)
+                    .unwrap();
+            }
+            w.finalize().unwrap();
+            out.push(p);
+        }
+    }
+    out
+}
+
 #[test]
 fn app_end_to_end() {
     let Some(birdaudio) = shared_birdaudio() else {
@@ -155,6 +209,7 @@ fn app_end_to_end() {
         "pactl",
         "paplay",
         "parec",
+        "xdotool",
     ] {
         assert!(
             desktop::which(tool).is_some(),
@@ -563,7 +618,75 @@ fn app_end_to_end() {
         lag as f64 / 48_000.0
     );
 
-    // 10. About box with the model's attribution and licence.
+    // 10. Drop 500 files at once from another X client (real XDND, as from a file manager): the
+    //     overlay shows while hovering, every file is added, and the window keeps answering.
+    let clips = make_clips(&birdaudio, &tmp.path().join("drop500"), 500);
+    assert_eq!(clips.len(), 500, "500 clips cut from the corpus");
+    let recs_before = d
+        .exec(
+            "return +document.querySelector('[data-testid=stats]').dataset.recordings",
+            vec![],
+        )
+        .unwrap()
+        .as_u64()
+        .unwrap_or(0);
+    // A probe of the page's event loop: a 50 ms timer records how late each tick runs.
+    d.exec(
+        "window.__probe = { last: performance.now(), gaps: [] }; window.__probeId = setInterval(() => { const t = performance.now(); window.__probe.gaps.push(t - window.__probe.last); window.__probe.last = t; }, 50);",
+        vec![],
+    )
+    .unwrap();
+    let drag = desktop::FileDrag::start(
+        &display,
+        &clips,
+        &tmp.path().join("drop500.list"),
+        (1368, 8),
+    )
+    .expect("the drag source window");
+    drag.hover((620, 420)).expect("drag over the window");
+    d.wait_for("[data-testid=drop-overlay]", s(10))
+        .expect("the drop overlay while files hover over the window");
+    shots.take(&d, "drop-hover");
+    let t_drop = Instant::now();
+    let sent = drag.drop_here().expect("the drop");
+    assert_eq!(sent, 500, "files offered by the drag source");
+    d.wait_js(
+        "return !document.querySelector('[data-testid=drop-overlay]')",
+        s(10),
+    )
+    .expect("the overlay goes away after the drop");
+    d.wait_for(
+        "[data-testid=job][data-state=running] [data-testid=job-progress]",
+        s(30),
+    )
+    .expect("a progress bar for the dropped files");
+    // While it runs, the window answers: switch tabs and back.
+    d.click_css("[data-testid=tab-latency]").unwrap();
+    d.wait_for("[data-testid=latency-click]", s(10))
+        .expect("the latency tab opens during the ingest");
+    d.click_css("[data-testid=tab-ingest]").unwrap();
+    d.wait_for("[data-testid=job]", s(10))
+        .expect("the ingest tab opens during the ingest");
+    shots.take(&d, "drop-adding");
+    d.wait_js(
+        &format!("return !document.querySelector('[data-testid=job][data-state=running], [data-testid=job][data-state=queued]') && +document.querySelector('[data-testid=stats]').dataset.recordings >= {}", recs_before + 500),
+        s(600),
+    )
+    .expect("the 500 dropped files are added");
+    let t_ingest = t_drop.elapsed().as_secs_f64();
+    let probe = d
+        .exec(
+            "clearInterval(window.__probeId); const g = window.__probe.gaps.slice().sort((a, b) => a - b); return [g.length, g[Math.floor(g.length / 2)], g[Math.floor(g.length * 0.99)], g[g.length - 1]];",
+            vec![],
+        )
+        .unwrap();
+    eprintln!(
+        "drop of 500 files: all added in {t_ingest:.1} s; page event loop during it, 50 ms timer: {} ticks, interval p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms",
+        probe[0], probe[1].as_f64().unwrap_or(f64::NAN), probe[2].as_f64().unwrap_or(f64::NAN), probe[3].as_f64().unwrap_or(f64::NAN)
+    );
+    shots.take(&d, "drop-done");
+
+    // 11. About box with the model's attribution and licence.
     d.click_css("[data-testid=open-about]").unwrap();
     d.wait_for("[data-testid=model-licence]", s(10))
         .expect("the model licence in About");

@@ -199,3 +199,136 @@ pub fn parec_for(server: &str, seconds: f64) -> Result<Vec<i16>, String> {
         .map(|b| i16::from_le_bytes([b[0], b[1]]))
         .collect())
 }
+
+/// Run one `xdotool` command line (XTest: real pointer events) on `display`.
+pub fn xdotool(display: &str, args: &[String]) -> Result<(), String> {
+    let st = Command::new("xdotool")
+        .args(args)
+        .env("DISPLAY", display)
+        .stdout(Stdio::null())
+        .status()
+        .map_err(|e| format!("cannot run xdotool: {e}"))?;
+    st.success()
+        .then_some(())
+        .ok_or_else(|| format!("xdotool {args:?} failed: {st}"))
+}
+
+/// Files dragged from another X client into the app's window, through the real XDND protocol:
+/// `drag_source.py` (GTK 3, system Python) offers them as `text/uri-list`, as a file manager
+/// does, and xdotool moves the pointer.
+pub struct FileDrag {
+    _proc: Proc,
+    display: String,
+    at: (i32, i32),
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl FileDrag {
+    /// Show the source window at `at` (top left; it is 72 x 72) offering `files`.
+    pub fn start(
+        display: &str,
+        files: &[PathBuf],
+        list: &Path,
+        at: (i32, i32),
+    ) -> Result<Self, String> {
+        let text: String = files.iter().map(|f| format!("{}\n", f.display())).collect();
+        std::fs::write(list, text).map_err(|e| e.to_string())?;
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/drag_source.py");
+        // The system Python: python3-gi is a Debian package, not a pip one.
+        let python = ["/usr/bin/python3", "python3"]
+            .into_iter()
+            .find(|p| Path::new(p).is_file())
+            .unwrap_or("python3");
+        let mut child = Command::new(python)
+            .arg(&script)
+            .arg(list)
+            .args([at.0.to_string(), at.1.to_string()])
+            .env("DISPLAY", display)
+            .env("NO_AT_BRIDGE", "1")
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot start the drag source: {e}"))?;
+        let out = child.stdout.take().ok_or("no drag source stdout")?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let d = FileDrag {
+            _proc: Proc {
+                name: "drag_source.py",
+                child,
+            },
+            display: display.to_string(),
+            at,
+            lines: rx,
+        };
+        d.expect_line("ready", Duration::from_secs(15))?;
+        Ok(d)
+    }
+
+    fn expect_line(&self, prefix: &str, timeout: Duration) -> Result<String, String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(l) if l.starts_with(prefix) => return Ok(l),
+                Ok(_) => {}
+                Err(_) => {
+                    return Err(format!(
+                        "the drag source did not say {prefix:?} in {timeout:?}"
+                    ))
+                }
+            }
+        }
+    }
+
+    /// Press on the source and move, in steps, to `to` (screen coordinates): the drag is over
+    /// the target window but not dropped yet.
+    pub fn hover(&self, to: (i32, i32)) -> Result<(), String> {
+        let (sx, sy) = (self.at.0 + 36, self.at.1 + 36);
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        xdotool(
+            &self.display,
+            &s(&["mousemove", "--sync", &sx.to_string(), &sy.to_string()]),
+        )?;
+        std::thread::sleep(Duration::from_millis(200));
+        xdotool(&self.display, &s(&["mousedown", "1"]))?;
+        // Past GTK's drag threshold first, then across to the target in a few steps.
+        for i in 1..=8 {
+            let x = sx + (to.0 - sx) * i / 8;
+            let y = sy + (to.1 - sy) * i / 8;
+            xdotool(
+                &self.display,
+                &s(&["mousemove", &x.to_string(), &y.to_string()]),
+            )?;
+            std::thread::sleep(Duration::from_millis(60));
+        }
+        xdotool(
+            &self.display,
+            &s(&[
+                "mousemove",
+                &(to.0 + 3).to_string(),
+                &(to.1 + 3).to_string(),
+            ]),
+        )?;
+        std::thread::sleep(Duration::from_millis(300));
+        Ok(())
+    }
+
+    /// Release the button (the drop); returns once the target has taken the data, with the
+    /// number of files sent.
+    pub fn drop_here(&self) -> Result<usize, String> {
+        xdotool(&self.display, &["mouseup".to_string(), "1".to_string()])?;
+        let sent = self.expect_line("sent", Duration::from_secs(15))?;
+        let _ = self.expect_line("end", Duration::from_secs(15));
+        sent.trim_start_matches("sent")
+            .trim()
+            .parse()
+            .map_err(|e| format!("drag source said {sent:?}: {e}"))
+    }
+}
