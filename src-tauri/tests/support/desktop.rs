@@ -332,3 +332,58 @@ impl FileDrag {
             .map_err(|e| format!("drag source said {sent:?}: {e}"))
     }
 }
+
+/// Answer a native GTK file chooser titled `title` (a separate X window) the way a user does:
+/// click into it, type `path` into its location bar, press Enter. Waits up to 15 s for it.
+/// A folder is chosen with a trailing `/` (Enter then takes it, as GTK completes it so).
+pub fn answer_file_chooser(display: &str, title: &str, path: &str) -> Result<(), String> {
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let win = loop {
+        let out = Command::new("xdotool")
+            .args(["search", "--onlyvisible", "--name", title])
+            .env("DISPLAY", display)
+            .output()
+            .map_err(|e| format!("cannot run xdotool: {e}"))?;
+        let id = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .next()
+            .map(str::to_string);
+        if let Some(id) = id {
+            break id;
+        }
+        if Instant::now() > deadline {
+            return Err(format!("no window titled {title:?} appeared"));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let geo = Command::new("xdotool")
+        .args(["getwindowgeometry", "--shell", &win])
+        .env("DISPLAY", display)
+        .output()
+        .map_err(|e| format!("cannot run xdotool: {e}"))?;
+    let geo = String::from_utf8_lossy(&geo.stdout).to_string();
+    let val = |k: &str| -> i32 {
+        geo.lines()
+            .find_map(|l| l.strip_prefix(&format!("{k}=")))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    let (x, y) = (val("X") + val("WIDTH") / 2, val("Y") + val("HEIGHT") / 2);
+    std::thread::sleep(Duration::from_millis(500));
+    xdotool(
+        display,
+        &s(&["mousemove", "--sync", &x.to_string(), &y.to_string()]),
+    )?;
+    xdotool(display, &s(&["click", "1"]))?;
+    std::thread::sleep(Duration::from_millis(300));
+    // The first "/" opens the location bar; what is typed before it is shown would be lost.
+    xdotool(display, &s(&["type", "/"]))?;
+    std::thread::sleep(Duration::from_millis(700));
+    // The rest in one burst: typed slowly, GTK's inline completion (run when idle) races the
+    // keys and mangles the path.
+    let rest = path.trim_start_matches('/');
+    xdotool(display, &s(&["type", "--delay", "0", rest]))?;
+    std::thread::sleep(Duration::from_millis(700));
+    xdotool(display, &s(&["key", "Return"]))
+}

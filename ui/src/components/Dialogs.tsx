@@ -29,8 +29,8 @@ export function AddDialog() {
       <h3>Add recordings</h3>
       <p class="muted">Folders are searched recursively. Files already in the library are skipped; a file that cannot be read is listed with the reason and does not stop the others.</p>
       <div class="buttons left">
-        <button class="primary" onClick={() => pick(false)}>Choose files…</button>
-        <button class="primary" onClick={() => pick(true)}>Choose folder…</button>
+        <button class="primary" data-testid="pick-files" onClick={() => pick(false)}>Choose files…</button>
+        <button class="primary" data-testid="pick-folder" onClick={() => pick(true)}>Choose folder…</button>
       </div>
       <label>
         or type / paste paths (one per line)
