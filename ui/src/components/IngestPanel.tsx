@@ -35,7 +35,8 @@ export function IngestPanel() {
             <div class="job-head">
               <b>Batch {j.id}</b>
               <span class="muted">{j.state === 'queued' ? 'queued' : p?.phase ?? 'starting'}</span>
-              {p && (
+              {p && p.phase === 'scanning' && <span class="muted">looking for audio files…</span>}
+              {p && p.phase !== 'scanning' && (
                 <span>
                   {p.files_done}/{p.files_total} files · {p.windows_done} windows · {p.windows_per_s.toFixed(0)} windows/s ·{' '}
                   {p.realtime_factor.toFixed(0)}× real time{p.eta_s != null && p.phase !== 'done' ? ` · ${duration(p.eta_s)} left` : ''}
@@ -101,7 +102,7 @@ export function useJobsSummary(): string {
   const a = jobs.value.filter((j) => j.state === 'running' || j.state === 'queued');
   if (!a.length) return '';
   const p = a[0].progress;
-  return p ? `Adding ${p.files_done}/${p.files_total}` : 'Adding…';
+  return p && p.phase !== 'scanning' ? `Adding ${p.files_done}/${p.files_total}` : 'Adding…';
 }
 
 export { Bar, showError };
