@@ -162,6 +162,9 @@ fn make_clips(birdaudio: &Path, dir: &Path, n: usize) -> Vec<PathBuf> {
         sample_format: hound::SampleFormat::Int,
     };
     let mut out = Vec::new();
+    // Every clip must be new content for the library (the same audio twice is skipped, by design):
+    // corpora can hold one recording under two names, so equal clips are dropped here.
+    let mut seen = std::collections::HashSet::new();
     for (_, rel) in rows {
         let Ok(a) = syrinx_audio::decode_mono_48k(birdaudio.join(&rel)) else {
             continue;
@@ -170,14 +173,23 @@ fn make_clips(birdaudio: &Path, dir: &Path, n: usize) -> Vec<PathBuf> {
             if out.len() == n {
                 return out;
             }
-            if c.iter().all(|v| *v == 0.0) {
+            let pcm: Vec<i16> = c
+                .iter()
+                .map(|v| (v.clamp(-1.0, 1.0) * 32767.0) as i16)
+                .collect();
+            let digest = {
+                use std::hash::{Hash, Hasher};
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                pcm.hash(&mut h);
+                h.finish()
+            };
+            if pcm.iter().all(|&v| v == 0) || !seen.insert(digest) {
                 continue;
             }
             let p = dir.join(format!("clip-{:03}-{i:03}.wav", out.len()));
             let mut w = hound::WavWriter::create(&p, spec).unwrap();
-            for &v in c {
-                w.write_sample((v.clamp(-1.0, 1.0) * 32767.0) as i16)
-                    .unwrap();
+            for v in pcm {
+                w.write_sample(v).unwrap();
             }
             w.finalize().unwrap();
             out.push(p);
