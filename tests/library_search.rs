@@ -418,4 +418,15 @@ fn library_ingest_search_label_export() {
     assert_eq!(lib.recordings().len(), n);
     assert_eq!(lib.recovery().orphan_vectors_removed, 0);
     assert!(lib.verify(false).unwrap().ok);
+    // The page-cache warm-up reads the whole extended-code file (520 B per 1024-d vector), and a
+    // stop request ends it at once.
+    let read = lib
+        .warm_page_cache(&std::sync::atomic::AtomicBool::new(false))
+        .unwrap();
+    assert!(read > 0 && read % 520 == 0, "{read} bytes read");
+    assert_eq!(
+        lib.warm_page_cache(&std::sync::atomic::AtomicBool::new(true))
+            .unwrap(),
+        0
+    );
 }

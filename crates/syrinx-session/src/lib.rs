@@ -138,6 +138,8 @@ pub struct Session {
     player: Playback,
     live: Mutex<Option<live::Live>>,
     preparing: Arc<std::sync::atomic::AtomicBool>,
+    /// Ends the background page-cache warm-up started by `open` (set on drop).
+    warm_stop: Arc<std::sync::atomic::AtomicBool>,
     rt: tokio::runtime::Runtime,
 }
 
@@ -181,7 +183,23 @@ impl Session {
             sink.clone(),
             ingest_opts,
         );
+        // The first clicks on a large library would otherwise fault the extended codes in from
+        // disk one row at a time (measured at 1M after dropping the page cache: first-pass
+        // click p99 26-30 ms instead of ~3 ms). One sequential read in the background, at the
+        // blocking pool's pace, puts them in the page cache; searches and ingest go on beside it.
+        let warm_stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        {
+            let (lib, stop) = (lib.clone(), warm_stop.clone());
+            rt.spawn_blocking(move || {
+                if let Err(e) = lib.warm_page_cache(&stop) {
+                    eprintln!(
+                        "syrinx: could not pre-read the index files (searches still work): {e}"
+                    );
+                }
+            });
+        }
         Ok(Session {
+            warm_stop,
             tiles: tiles::TileCache::new(config.tile_cache_bytes),
             lib,
             config,
@@ -704,6 +722,8 @@ impl Session {
 
 impl Drop for Session {
     fn drop(&mut self) {
+        self.warm_stop
+            .store(true, std::sync::atomic::Ordering::Relaxed);
         self.player.stop();
         if let Some(l) = lock(&self.live).take() {
             let _ = l.recorder.stop();
