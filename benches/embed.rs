@@ -65,16 +65,17 @@ fn vm_hwm_mb() -> f64 {
 }
 
 /// A session with one batch already run (first calls pay for allocation and kernel selection).
-fn load_warm(paths: &ModelPaths, threads: usize, batch: usize) -> Res<Embedder> {
+fn load_warm(paths: &ModelPaths, threads: usize, lanes: usize, batch: usize) -> Res<Embedder> {
     let mut embedder = Embedder::load(
         paths,
         EmbedderConfig {
             threads,
             batch_size: batch,
+            lanes,
         },
     )?;
     let warm = vec![0.1f32; WINDOW_SAMPLES];
-    let refs: Vec<&[f32]> = vec![warm.as_slice(); batch];
+    let refs: Vec<&[f32]> = vec![warm.as_slice(); embedder.config().windows_per_call()];
     embedder.embed(&refs)?;
     Ok(embedder)
 }
@@ -142,9 +143,11 @@ fn throughput(args: &[String]) -> Res<()> {
     let decoders_arg: usize = arg(args, "--decoders", 2);
     let paths = ModelPaths::resolve(None, None)?;
     println!("# bench-embed throughput: {} files of ../shared/birdaudio, hop {hop} s, batch {batch}, {repeats} repeats (medians)", files.len());
+    // (threads, lanes): one thread; two intra-op threads in one call; two single-threaded calls side by side.
+    let configs = [(1usize, 1usize), (2, 1), (2, 2)];
     let mut rows = Vec::new();
-    for threads in [1usize, 2] {
-        let mut embedder = load_warm(&paths, threads, batch)?;
+    for (threads, lanes) in configs {
+        let mut embedder = load_warm(&paths, threads, lanes, batch)?;
         for decoders in [decoders_arg] {
             let mut walls = Vec::new();
             let mut last = None;
@@ -156,10 +159,10 @@ fn throughput(args: &[String]) -> Res<()> {
             let r = last.ok_or("no run")?;
             let wall = median(walls);
             println!(
-                "syrinx (ORT {}): threads {threads}, decoders {decoders}: {} windows, {:.0} s audio in {:.2} s = {:.0}x real time, {:.1} windows/s",
+                "syrinx (ORT {}): threads {threads}, lanes {lanes}, decoders {decoders}: {} windows, {:.0} s audio in {:.2} s = {:.0}x real time, {:.1} windows/s",
                 syrinx_embed::ORT_VERSION, r.windows, r.audio_s, wall, r.audio_s / wall, r.windows as f64 / wall
             );
-            rows.push((threads, decoders, r.windows, r.audio_s, wall));
+            rows.push((threads, lanes, r.windows, r.audio_s, wall));
         }
     }
 
@@ -187,8 +190,8 @@ fn throughput(args: &[String]) -> Res<()> {
     let refs: Vec<&[f32]> = collected.iter().map(|v| v.as_slice()).collect();
     let mut ours = Vec::new();
     let mut our_emb = Vec::new();
-    for threads in [1usize, 2] {
-        let mut embedder = load_warm(&paths, threads, batch)?;
+    for (threads, lanes) in configs {
+        let mut embedder = load_warm(&paths, threads, lanes, batch)?;
         let mut times = Vec::new();
         for _ in 0..repeats {
             let t = Instant::now();
@@ -196,7 +199,7 @@ fn throughput(args: &[String]) -> Res<()> {
             times.push(t.elapsed().as_secs_f64());
         }
         let m = median(times);
-        ours.push((threads, refs.len() as f64 / m));
+        ours.push((threads, lanes, refs.len() as f64 / m));
     }
     let python =
         Command::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("setup_reference.sh")).output()?;
@@ -246,8 +249,8 @@ fn throughput(args: &[String]) -> Res<()> {
         min_cos = min_cos.min(dot / (na * nb));
     }
     println!("\n# model only, the same {} real windows", refs.len());
-    for (t, wps) in &ours {
-        println!("syrinx ORT batch {batch}: threads {t}: {wps:.1} windows/s");
+    for (t, l, wps) in &ours {
+        println!("syrinx ORT batch {batch}: threads {t}, lanes {l}: {wps:.1} windows/s");
     }
     let mut best_ref: std::collections::HashMap<u64, f64> = Default::default();
     for r in json["results"].as_array().ok_or("bad reference JSON")? {
@@ -261,14 +264,13 @@ fn throughput(args: &[String]) -> Res<()> {
         *e = e.max(wps);
     }
     println!("min cosine, syrinx vs LiteRT embeddings on these windows: {min_cos:.6}");
-    println!("\n| threads | syrinx end-to-end x real time | windows/s | reference (LiteRT, model only, best batch) windows/s | ratio |");
-    println!("|---|---|---|---|---|");
-    for (t, d, n, audio, wall) in &rows {
-        let _ = d;
+    println!("\n| threads | lanes | syrinx end-to-end x real time | windows/s | reference (LiteRT, model only, best batch) windows/s | ratio |");
+    println!("|---|---|---|---|---|---|");
+    for (t, l, n, audio, wall) in &rows {
         let ref_wps = best_ref.get(&(*t as u64)).copied().unwrap_or(f64::NAN);
         let wps = *n as f64 / wall;
         println!(
-            "| {t} | {:.0}x | {wps:.1} | {ref_wps:.1} | {:.2}x |",
+            "| {t} | {l} | {:.0}x | {wps:.1} | {ref_wps:.1} | {:.2}x |",
             audio / wall,
             wps / ref_wps
         );
@@ -292,12 +294,14 @@ fn long(args: &[String]) -> Res<()> {
         make_long_wav(&path, &files, hours)?;
     }
     let batch: usize = arg(args, "--batch", syrinx_embed::DEFAULT_BATCH);
+    let lanes: usize = arg(args, "--lanes", 2);
     let paths = ModelPaths::resolve(None, None)?;
     let mut embedder = Embedder::load(
         &paths,
         EmbedderConfig {
             threads: 2,
             batch_size: batch,
+            lanes,
         },
     )?;
     let before = vm_hwm_mb();
@@ -399,7 +403,7 @@ fn dump(args: &[String]) -> Res<()> {
         &paths,
         EmbedderConfig {
             threads: 2,
-            batch_size: syrinx_embed::DEFAULT_BATCH,
+            ..EmbedderConfig::default()
         },
     )?;
     let list: Vec<PathBuf> = files.iter().map(|(p, _)| p.clone()).collect();

@@ -50,6 +50,7 @@ fn rust_embeddings_match_the_tflite_reference() {
             EmbedderConfig {
                 threads,
                 batch_size: 2,
+                lanes: threads,
             },
         )
         .expect("load model");
@@ -85,6 +86,7 @@ fn wrong_window_length_is_a_typed_error() {
         EmbedderConfig {
             threads: 1,
             batch_size: 4,
+            lanes: 1,
         },
     )
     .expect("load");

@@ -100,6 +100,7 @@ fn library_ingest_search_label_export() {
         EmbedderConfig {
             threads: 2,
             batch_size: 16,
+            lanes: 2,
         },
     )
     .unwrap();

@@ -38,6 +38,7 @@ fn labelled_species_is_top1_of_the_best_window_for_70_percent_of_bird_radio_clip
         EmbedderConfig {
             threads: 2,
             batch_size: 16,
+            lanes: 2,
         },
     )
     .expect("model");

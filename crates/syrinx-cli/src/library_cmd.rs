@@ -43,8 +43,8 @@ enum LibCommand {
         /// Inference threads (default: all cores)
         #[arg(long)]
         threads: Option<usize>,
-        /// Windows per inference batch
-        #[arg(long, default_value_t = 16)]
+        /// Windows per inference call, per lane (memory grows with it; speed barely does)
+        #[arg(long, default_value_t = syrinx_embed::DEFAULT_BATCH)]
         batch: usize,
         /// Files decoded in parallel
         #[arg(long, default_value_t = 2)]

@@ -49,7 +49,7 @@ enum Command {
         /// Inference threads (default: all cores)
         #[arg(long)]
         threads: Option<usize>,
-        /// Windows per inference batch (memory grows with it; speed barely does)
+        /// Windows per inference call, per lane (memory grows with it; speed barely does)
         #[arg(long, default_value_t = syrinx_embed::DEFAULT_BATCH)]
         batch: usize,
         /// Only list windows whose best species scores at least this

@@ -17,16 +17,27 @@ use crate::{EmbedError, ModelPaths, EMBEDDING_DIM, N_SPECIES, WINDOW_SAMPLES};
 /// How the session runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EmbedderConfig {
-    /// Intra-op threads of ONNX Runtime (1 = single-threaded).
+    /// CPU threads for inference in all: `lanes` concurrent inference calls of `threads / lanes` ONNX
+    /// Runtime intra-op threads each.
     pub threads: usize,
-    /// Windows per inference call. ONNX Runtime's activation memory grows with the batch (peak RSS of a
-    /// whole `syrinx embed` run: ~165 MB at 1, ~220 MB at 4, ~320 MB at 8, ~510 MB at 16) while the time
-    /// per window barely changes, so the default is 4 (see docs/benchmarks.md).
+    /// Windows per inference call (per lane). ONNX Runtime's activation memory grows with the batch (peak
+    /// RSS of a whole one-lane `syrinx embed` run: ~165 MB at 1, ~220 MB at 4, ~320 MB at 8, ~510 MB at 16)
+    /// while the time per window barely changes; with two lanes, batch 2 keeps a 10-hour file under 300 MB
+    /// (see docs/benchmarks.md), hence the default 2.
     pub batch_size: usize,
+    /// Inference calls run at once, each on its own session. BirdNET's backbone hardly gains from a second
+    /// intra-op thread, while two single-threaded calls on two batches run side by side (~1.35x the windows/s
+    /// on 2 cores), so the default is one lane per thread. Each lane holds its own copy of the weights and
+    /// its own activation arena (~+85 MB of peak RSS for the second lane at batch 2). Clamped to
+    /// `1..=threads`.
+    pub lanes: usize,
 }
 
-/// Default windows per inference call.
-pub const DEFAULT_BATCH: usize = 4;
+/// The most lanes [`EmbedderConfig::default`] makes (each adds ~85 MB).
+pub const MAX_DEFAULT_LANES: usize = 4;
+
+/// Default windows per inference call (per lane).
+pub const DEFAULT_BATCH: usize = 2;
 
 impl Default for EmbedderConfig {
     fn default() -> Self {
@@ -36,7 +47,21 @@ impl Default for EmbedderConfig {
         EmbedderConfig {
             threads,
             batch_size: DEFAULT_BATCH,
+            // Each lane costs a copy of the weights and an arena: on many cores, lanes of several threads.
+            lanes: threads.min(MAX_DEFAULT_LANES),
         }
+    }
+}
+
+impl EmbedderConfig {
+    /// Concurrent inference calls this configuration runs (`lanes` within `1..=threads`).
+    pub fn effective_lanes(&self) -> usize {
+        self.lanes.clamp(1, self.threads.max(1))
+    }
+
+    /// Windows one [`Embedder::embed`] call should get to keep every lane busy: `batch_size` per lane.
+    pub fn windows_per_call(&self) -> usize {
+        self.batch_size.max(1) * self.effective_lanes()
     }
 }
 
@@ -85,12 +110,17 @@ impl WindowEmbedding {
 
 /// A loaded model: call [`Embedder::embed`] with 3 s windows at 48 kHz.
 pub struct Embedder {
-    session: Session,
+    /// One session per concurrent inference call.
+    lanes: Vec<Lane>,
     frontend: Frontend,
     labels: Arc<Labels>,
     config: EmbedderConfig,
     paths: ModelPaths,
-    /// The batch's spectrograms, one buffer per backbone input.
+}
+
+/// One session and the spectrogram buffers of the batch it runs, one buffer per backbone input.
+struct Lane {
+    session: Session,
     specs: Vec<Vec<f32>>,
 }
 
@@ -148,29 +178,37 @@ impl Embedder {
             path: paths.backbone.clone(),
             reason: e.to_string(),
         };
-        let session = Session::builder(&env)
-            .map_err(|e| EmbedError::ModelLoad {
-                path: paths.backbone.clone(),
-                reason: e.to_string(),
-            })?
-            .with_optimization_level(GraphOptimizationLevel::Level3)
-            .map_err(load_err)?
-            .with_intra_threads(config.threads)
-            .map_err(load_err)?
-            .with_inter_threads(1)
-            .map_err(load_err)?
-            // Spinning threads would steal the CPU from the decoder running beside the model.
-            .with_intra_op_spinning(false)
-            .map_err(load_err)?
-            .commit_from_file(&paths.backbone)
-            .map_err(|e| EmbedError::ModelLoad {
-                path: paths.backbone.clone(),
-                reason: e.to_string(),
-            })?;
-        check_signature(&session, &frontend, &paths.backbone)?;
+        let lanes_n = config.effective_lanes();
+        let intra = (config.threads / lanes_n).max(1);
+        let mut lanes = Vec::with_capacity(lanes_n);
+        for _ in 0..lanes_n {
+            let session = Session::builder(&env)
+                .map_err(|e| EmbedError::ModelLoad {
+                    path: paths.backbone.clone(),
+                    reason: e.to_string(),
+                })?
+                .with_optimization_level(GraphOptimizationLevel::Level3)
+                .map_err(load_err)?
+                .with_intra_threads(intra)
+                .map_err(load_err)?
+                .with_inter_threads(1)
+                .map_err(load_err)?
+                // Spinning threads would steal the CPU from the decoder running beside the model.
+                .with_intra_op_spinning(false)
+                .map_err(load_err)?
+                .commit_from_file(&paths.backbone)
+                .map_err(|e| EmbedError::ModelLoad {
+                    path: paths.backbone.clone(),
+                    reason: e.to_string(),
+                })?;
+            check_signature(&session, &frontend, &paths.backbone)?;
+            lanes.push(Lane {
+                session,
+                specs: vec![Vec::new(); frontend.specs.len()],
+            });
+        }
         Ok(Embedder {
-            session,
-            specs: vec![Vec::new(); frontend.specs.len()],
+            lanes,
             frontend,
             labels: Arc::new(labels),
             config,
@@ -205,19 +243,39 @@ impl Embedder {
             }
         }
         let mut out = Vec::with_capacity(windows.len());
-        for chunk in windows.chunks(self.config.batch_size) {
-            self.run_batch(chunk, &mut out)?;
+        let batch = self.config.batch_size.max(1);
+        let fe = &self.frontend;
+        if self.lanes.len() == 1 {
+            for chunk in windows.chunks(batch) {
+                self.lanes[0].run_batch(fe, chunk, &mut out)?;
+            }
+            return Ok(out);
+        }
+        // Batches in groups of one per lane, the lanes' calls side by side; results keep the input order.
+        for group in windows.chunks(batch * self.lanes.len()) {
+            let parts = self
+                .lanes
+                .par_iter_mut()
+                .zip(group.par_chunks(batch))
+                .map(|(lane, chunk)| {
+                    let mut part = Vec::with_capacity(chunk.len());
+                    lane.run_batch(fe, chunk, &mut part).map(|()| part)
+                })
+                .collect::<Result<Vec<_>, EmbedError>>()?;
+            out.extend(parts.into_iter().flatten());
         }
         Ok(out)
     }
+}
 
+impl Lane {
     fn run_batch(
         &mut self,
+        fe: &Frontend,
         chunk: &[&[f32]],
         out: &mut Vec<WindowEmbedding>,
     ) -> Result<(), EmbedError> {
         let n = chunk.len();
-        let fe = &self.frontend;
         let sizes: Vec<usize> = fe.specs.iter().map(|s| s.frames * s.bands).collect();
         for (buf, &size) in self.specs.iter_mut().zip(&sizes) {
             buf.resize(n * size, 0.0);
@@ -323,6 +381,20 @@ mod tests {
         assert!((sigmoid_score(0.0) - 0.5).abs() < 1e-7);
         assert_eq!(sigmoid_score(100.0), sigmoid_score(15.0));
         assert_eq!(sigmoid_score(-100.0), sigmoid_score(-15.0));
+    }
+
+    #[test]
+    fn lanes_stay_within_the_threads_and_fill_one_batch_each() {
+        let c = |threads, lanes| EmbedderConfig {
+            threads,
+            batch_size: 3,
+            lanes,
+        };
+        assert_eq!(c(2, 2).effective_lanes(), 2);
+        assert_eq!(c(2, 2).windows_per_call(), 6);
+        assert_eq!(c(1, 2).effective_lanes(), 1, "never more lanes than threads");
+        assert_eq!(c(4, 0).effective_lanes(), 1, "at least one lane");
+        assert!(EmbedderConfig::default().effective_lanes() <= MAX_DEFAULT_LANES);
     }
 
     #[test]

@@ -223,7 +223,7 @@ impl Library {
             return Err(LibraryError::Invalid("the clip is silent".into()));
         }
         let mut mean = vec![0f32; syrinx_embed::EMBEDDING_DIM];
-        for chunk in sounding.chunks(embedder.config().batch_size.max(1)) {
+        for chunk in sounding.chunks(embedder.config().windows_per_call()) {
             for e in embedder.embed(chunk)? {
                 for (m, x) in mean.iter_mut().zip(&e.embedding) {
                     *m += x;

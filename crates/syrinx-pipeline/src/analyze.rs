@@ -102,7 +102,7 @@ pub fn analyze_files(
     cancel: &AtomicBool,
     mut on_event: impl FnMut(FileEvent) -> Result<(), PipelineError>,
 ) -> Result<usize, PipelineError> {
-    let batch = embedder.config().batch_size.max(1);
+    let batch = embedder.config().windows_per_call();
     let decoders = opts.decoders.clamp(1, paths.len().max(1));
     let (tx, rx) = mpsc::sync_channel::<Msg>(2 * batch);
     let next_file = AtomicUsize::new(0);
@@ -316,7 +316,7 @@ pub fn analyze_file(
     let mut done = 0u64;
     let mut duration = 0.0;
     let mut outcome: Option<Result<FileSummary, PipelineError>> = None;
-    let batch = embedder.config().batch_size.max(1) as u64;
+    let batch = embedder.config().windows_per_call() as u64;
     analyze_files(
         embedder,
         &paths,
