@@ -67,6 +67,17 @@ fn attr_f64(d: &Driver, e: &Element, a: &str) -> f64 {
         .unwrap_or(f64::NAN)
 }
 
+/// The library's recording count, as the stats line shows it.
+fn recording_count(d: &Driver) -> u64 {
+    d.exec(
+        "return +document.querySelector('[data-testid=stats]').dataset.recordings",
+        vec![],
+    )
+    .unwrap()
+    .as_u64()
+    .unwrap_or(0)
+}
+
 fn count(d: &Driver, css: &str) -> usize {
     d.find_all(css).map(|v| v.len()).unwrap_or(0)
 }
@@ -316,14 +327,7 @@ fn app_end_to_end() {
         s(300),
     )
     .expect("the folder is ingested");
-    let recs: usize = d
-        .exec(
-            "return +document.querySelector('[data-testid=stats]').dataset.recordings",
-            vec![],
-        )
-        .unwrap()
-        .as_u64()
-        .unwrap_or(0) as usize;
+    let recs: usize = recording_count(&d) as usize;
     assert!(recs >= 100, "{recs} recordings");
     // The broken file is listed with its reason.
     d.click_css("[data-testid=toggle-failed]")
@@ -564,14 +568,7 @@ fn app_end_to_end() {
         .join("audio")
         .join("great_tit")
         .join("xc_863276_001.m4a");
-    let recs_before = d
-        .exec(
-            "return +document.querySelector('[data-testid=stats]').dataset.recordings",
-            vec![],
-        )
-        .unwrap()
-        .as_u64()
-        .unwrap_or(0);
+    let recs_before = recording_count(&d);
     d.click_css("[data-testid=open-record]").unwrap();
     d.wait_js(
         "const s = document.querySelector('[data-testid=record-start]'); return s && !s.disabled",
@@ -632,14 +629,7 @@ fn app_end_to_end() {
 
     // 10. Add a folder through the native folder chooser (a GTK dialog: another X window).
     let chosen = birdaudio.join("birdnet-go");
-    let recs_before = d
-        .exec(
-            "return +document.querySelector('[data-testid=stats]').dataset.recordings",
-            vec![],
-        )
-        .unwrap()
-        .as_u64()
-        .unwrap_or(0);
+    let recs_before = recording_count(&d);
     // Typing into another app's dialog can lose keys to its completion: up to three tries.
     let added = (1..=3).any(|attempt| {
         d.click_css("[data-testid=open-add]").unwrap();
@@ -674,14 +664,7 @@ fn app_end_to_end() {
     //     overlay shows while hovering, every file is added, and the window keeps answering.
     let clips = make_clips(&birdaudio, &tmp.path().join("drop500"), 500);
     assert_eq!(clips.len(), 500, "500 clips cut from the corpus");
-    let recs_before = d
-        .exec(
-            "return +document.querySelector('[data-testid=stats]').dataset.recordings",
-            vec![],
-        )
-        .unwrap()
-        .as_u64()
-        .unwrap_or(0);
+    let recs_before = recording_count(&d);
     // A probe of the page's event loop: a 50 ms timer records how late each tick runs.
     d.exec(
         "window.__probe = { last: performance.now(), gaps: [] }; window.__probeId = setInterval(() => { const t = performance.now(); window.__probe.gaps.push(t - window.__probe.last); window.__probe.last = t; }, 50);",

@@ -392,7 +392,11 @@ mod tests {
         };
         assert_eq!(c(2, 2).effective_lanes(), 2);
         assert_eq!(c(2, 2).windows_per_call(), 6);
-        assert_eq!(c(1, 2).effective_lanes(), 1, "never more lanes than threads");
+        assert_eq!(
+            c(1, 2).effective_lanes(),
+            1,
+            "never more lanes than threads"
+        );
         assert_eq!(c(4, 0).effective_lanes(), 1, "at least one lane");
         assert!(EmbedderConfig::default().effective_lanes() <= MAX_DEFAULT_LANES);
     }
