@@ -137,6 +137,14 @@ enum Cmd {
         #[arg(long, default_value = "codes")]
         construction: String,
     },
+    /// Copy an index and renumber the copy's nodes for memory locality (breadth-first over the
+    /// graph); writes `OUT.order.u32` (new id -> old id) so `search` checks recall under old ids.
+    Reorder {
+        #[arg(long)]
+        index_dir: PathBuf,
+        #[arg(long)]
+        out_dir: PathBuf,
+    },
     /// Open an index and sweep ef.
     Search {
         #[arg(long)]
@@ -245,6 +253,7 @@ fn run(cli: Cli) -> Result<(), String> {
             count,
             construction,
         } => insert(&index_dir, &base, count, &construction),
+        Cmd::Reorder { index_dir, out_dir } => reorder(&index_dir, &out_dir),
         Cmd::Search {
             index_dir,
             queries,
@@ -602,6 +611,59 @@ fn build(
     std::fs::write(dir.with_extension("build.json"), js).map_err(|e| e.to_string())
 }
 
+fn reorder(src: &Path, out: &Path) -> Result<(), String> {
+    if out.exists() {
+        return Err(format!("{} exists; remove it first", out.display()));
+    }
+    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let t = Instant::now();
+    for e in std::fs::read_dir(src).map_err(|e| format!("{}: {e}", src.display()))? {
+        let e = e.map_err(|e| e.to_string())?;
+        std::fs::copy(e.path(), out.join(e.file_name())).map_err(|e| e.to_string())?;
+    }
+    let copy_s = t.elapsed().as_secs_f64();
+    let mut idx = Index::open(out).map_err(|e| e.to_string())?;
+    let t = Instant::now();
+    let map = idx.reorder_for_locality().map_err(|e| e.to_string())?;
+    idx.commit().map_err(|e| e.to_string())?;
+    let reorder_s = t.elapsed().as_secs_f64();
+    let mut order = vec![0u32; map.len()];
+    for (old, &new) in map.iter().enumerate() {
+        order[new as usize] = old as u32;
+    }
+    let bytes: Vec<u8> = order.iter().flat_map(|v| v.to_le_bytes()).collect();
+    std::fs::write(out.with_extension("order.u32"), bytes).map_err(|e| e.to_string())?;
+    if let Ok(b) = std::fs::read(src.with_extension("build.json")) {
+        std::fs::write(out.with_extension("build.json"), b).map_err(|e| e.to_string())?;
+    }
+    let moved = map
+        .iter()
+        .enumerate()
+        .filter(|(o, &n)| *o as u32 != n)
+        .count();
+    println!(
+        "reorder: {} nodes ({moved} moved) renumbered and rewritten in {reorder_s:.1} s (copy {copy_s:.1} s)",
+        map.len()
+    );
+    Ok(())
+}
+
+/// `order[new] = old` written by `reorder`, when the index is a renumbered copy.
+fn read_order(dir: &Path) -> Result<Option<Vec<u32>>, String> {
+    match std::fs::read(dir.with_extension("order.u32")) {
+        Ok(b) => Ok(Some(
+            b.chunks_exact(4)
+                .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect(),
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!(
+            "{}: {e}",
+            dir.with_extension("order.u32").display()
+        )),
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn search(
     dir: &Path,
@@ -623,9 +685,16 @@ fn search(
     if g.rows != q.rows || g.cols < k {
         return Err("ground truth does not match the queries".into());
     }
+    let order = read_order(dir)?;
     let t = Instant::now();
     let idx = Index::open(dir).map_err(|e| e.to_string())?;
     let open_ms = t.elapsed().as_secs_f64() * 1000.0;
+    if order.as_ref().is_some_and(|o| o.len() != idx.len()) {
+        return Err(format!(
+            "{}: id map does not match the index",
+            dir.display()
+        ));
+    }
     let rerank_mode = if rerank == "all" {
         Rerank::All
     } else {
@@ -701,7 +770,10 @@ fn search(
             let truth = &g.row(i)[..k];
             hits += res
                 .iter()
-                .filter(|h| truth.contains(&(h.id as i32)))
+                .filter(|h| {
+                    let id = order.as_ref().map_or(h.id, |o| o[h.id as usize]);
+                    truth.contains(&(id as i32))
+                })
                 .count();
         }
         let total = t0.elapsed().as_secs_f64();

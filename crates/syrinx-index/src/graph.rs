@@ -207,6 +207,69 @@ impl Graph {
         repaired
     }
 
+    /// A node order for memory locality: breadth-first over level 0 from the entry point, each
+    /// node's unvisited neighbours taking the next ids in the order of its list (nearest first),
+    /// so a node's neighbours tend to sit next to each other and to it (reverse Cuthill-McKee
+    /// without the degree sort). Nodes not reached from the entry follow, each starting its own
+    /// breadth-first pass, in id order. Returns `order[new] = old`.
+    pub fn locality_order(&self) -> Vec<u32> {
+        let n = self.len();
+        let mut seen = vec![false; n];
+        let mut order: Vec<u32> = Vec::with_capacity(n);
+        let mut buf = Vec::new();
+        let starts = self.entry().map(|(e, _)| e).into_iter().chain(0..n as u32);
+        for s in starts {
+            if seen.get(s as usize).copied().unwrap_or(true) {
+                continue;
+            }
+            seen[s as usize] = true;
+            let mut head = order.len();
+            order.push(s);
+            while head < order.len() {
+                let x = order[head];
+                head += 1;
+                self.neighbors_into(x, 0, &mut buf);
+                for &y in &buf {
+                    if let Some(f) = seen.get_mut(y as usize) {
+                        if !*f {
+                            *f = true;
+                            order.push(y);
+                        }
+                    }
+                }
+            }
+        }
+        order
+    }
+
+    /// The same graph with node `order[new]` renamed `new` (`order` must be a permutation of
+    /// `0..len`, as [`Graph::locality_order`] returns): levels, every list at every level and
+    /// the entry point follow.
+    pub fn permuted(&self, order: &[u32]) -> Graph {
+        let n = self.len();
+        let mut new_of = vec![0u32; n];
+        for (new, &old) in order.iter().enumerate() {
+            new_of[old as usize] = new as u32;
+        }
+        let levels: Vec<u8> = order.iter().map(|&o| self.levels[o as usize]).collect();
+        let mut g = Graph::new(self.m, self.m0);
+        g.add_nodes(&levels);
+        let mut buf = Vec::new();
+        for (new, &old) in order.iter().enumerate() {
+            for l in 0..=levels[new] {
+                self.neighbors_into(old, l, &mut buf);
+                for t in buf.iter_mut() {
+                    *t = new_of.get(*t as usize).copied().unwrap_or(*t);
+                }
+                g.set_neighbors(new as u32, l, &buf);
+            }
+        }
+        if let Some((e, l)) = self.entry() {
+            g.set_entry(new_of[e as usize], l);
+        }
+        g
+    }
+
     /// Heap bytes of the graph arrays.
     pub fn bytes(&self) -> usize {
         self.levels.capacity()

@@ -954,6 +954,95 @@ impl Index {
         Ok(map)
     }
 
+    /// Renumber the nodes for memory locality ([`Graph::locality_order`]: breadth-first over
+    /// level 0, so neighbours get nearby ids) and rewrite the codes, the extended codes and the
+    /// vector file in that order. The graph is not rebuilt, so search results are the same
+    /// vectors as before, under new ids. Returns `map[old_id] = new_id`; deleted ids stay deleted
+    /// under their new ids. Not durable until [`Index::commit`]. On an I/O error the index returns
+    /// to its last commit (uncommitted changes are dropped) and the error is returned.
+    pub fn reorder_for_locality(&mut self) -> Result<Vec<u32>> {
+        let n = self.graph.len();
+        let order = self.graph.locality_order();
+        let r = self.apply_order(&order);
+        if let Err(e) = r {
+            let c = self.construction;
+            *self = Index::open(&self.dir)?;
+            self.construction = c;
+            return Err(e);
+        }
+        let mut map = vec![0u32; n];
+        for (new, &old) in order.iter().enumerate() {
+            map[old as usize] = new as u32;
+        }
+        Ok(map)
+    }
+
+    fn apply_order(&mut self, order: &[u32]) -> Result<()> {
+        const CHUNK: usize = 16384;
+        let dim = self.params.dim;
+        let seq = self.file_seq + 1;
+        let vpath = self.dir.join(vectors_name(seq, self.params.store));
+        let _ = fs::remove_file(&vpath);
+        let mut store = VectorStore::create(&vpath, self.params.store, dim)?;
+        let mut buf = Vec::new();
+        let mut row = Vec::new();
+        for chunk in order.chunks(CHUNK) {
+            buf.clear();
+            for &id in chunk {
+                if !self.store.read_into(id, &mut row) {
+                    let _ = fs::remove_file(&vpath);
+                    return Err(IndexError::UnknownId(id));
+                }
+                buf.extend_from_slice(&row);
+            }
+            store.append(buf.chunks_exact(dim))?;
+        }
+        let ex = match &self.ex {
+            Some(old) => {
+                if old.rows() < order.len() {
+                    let _ = fs::remove_file(&vpath);
+                    return Err(IndexError::corrupt(
+                        old.path(),
+                        format!("{} extended-code rows for {} ids", old.rows(), order.len()),
+                    ));
+                }
+                let rb = excode::record_bytes(self.rot.padded());
+                let path = self.dir.join(excodes_name(seq));
+                let _ = fs::remove_file(&path);
+                let mut f = RowFile::create(&path, rb)?;
+                for chunk in order.chunks(CHUNK) {
+                    f.append_with(chunk.len(), |i, w| w.write_all(old.row(chunk[i])))?;
+                }
+                Some(f)
+            }
+            None => None,
+        };
+        let stride = self.layout.stride;
+        let mut codes = Vec::with_capacity(order.len() * stride);
+        for &old in order {
+            let a = old as usize * stride;
+            codes.extend_from_slice(&self.codes[a..a + stride]);
+        }
+        let mut deleted = Bitset::new(order.len());
+        for (new, &old) in order.iter().enumerate() {
+            if self.deleted.contains(old) {
+                deleted.insert(new as u32);
+            }
+        }
+        self.graph = self.graph.permuted(order);
+        self.store = store;
+        if ex.is_some() {
+            self.ex = ex;
+        }
+        self.codes = codes;
+        self.codes_rewrite = true;
+        self.deleted = deleted;
+        self.file_seq = seq;
+        self.visited.clear();
+        self.dirty = true;
+        Ok(())
+    }
+
     /// Make all changes durable atomically and return the new generation. After a crash at any
     /// point, [`Index::open`] sees either the previous or the new generation, never a mix.
     pub fn commit(&mut self) -> Result<u64> {

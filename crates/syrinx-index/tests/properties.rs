@@ -104,6 +104,10 @@ fn check_duplicate_found(
     Ok(())
 }
 
+fn idx_deleted_before(id: u32, n: usize, del_frac: f64) -> bool {
+    (id as f64 / n as f64) < del_frac && id % 2 == 1
+}
+
 fn metric_strategy() -> impl Strategy<Value = Metric> {
     prop_oneof![
         Just(Metric::Cosine),
@@ -149,6 +153,60 @@ proptest! {
         let re = Index::open(dir.path()).unwrap();
         prop_assert_eq!(re.len(), idx.len());
         check(&re)?;
+    }
+
+    #[test]
+    fn reorder_keeps_results_under_new_ids(n in 20usize..300, dim in 8usize..64, seed in any::<u64>(), metric in metric_strategy(), del_frac in 0.0f64..0.5) {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut idx, v) = build(dir.path(), n, dim, seed, metric, StoreKind::F32);
+        for id in 0..n as u32 {
+            if idx_deleted_before(id, n, del_frac) {
+                idx.delete(id).unwrap();
+            }
+        }
+        idx.commit().unwrap();
+        let queries: Vec<usize> = (0..n).step_by(7).collect();
+        let before: Vec<Vec<syrinx_index::Hit>> = queries
+            .iter()
+            .map(|&qi| idx.search(&v[qi * dim..(qi + 1) * dim], 10, &graph_opts(24)).unwrap())
+            .collect();
+        let stored: Vec<Vec<Vec<f32>>> = before
+            .iter()
+            .map(|b| b.iter().take(2).map(|h| idx.vector(h.id).unwrap()).collect())
+            .collect();
+        let map = idx.reorder_for_locality().unwrap();
+        let mut seen = vec![false; n];
+        for &m in &map {
+            prop_assert!(!std::mem::replace(&mut seen[m as usize], true), "not a permutation");
+        }
+        for old in 0..n as u32 {
+            prop_assert_eq!(idx.is_deleted(map[old as usize]), idx_deleted_before(old, n, del_frac));
+        }
+        idx.commit().unwrap();
+        let re = Index::open(dir.path()).unwrap();
+        re.verify().unwrap();
+        for ((b, &qi), old_vs) in before.iter().zip(&queries).zip(&stored) {
+            let q = &v[qi * dim..(qi + 1) * dim];
+            let after = re.search(q, 10, &graph_opts(24)).unwrap();
+            // The same graph walked in the same order: the same vectors at the same distances.
+            let want: Vec<(u32, u32)> = b.iter().map(|h| (map[h.id as usize], h.distance.to_bits())).collect();
+            let got: Vec<(u32, u32)> = after.iter().map(|h| (h.id, h.distance.to_bits())).collect();
+            prop_assert_eq!(got, want);
+            // And each returned id holds the vector its old id held.
+            for (h, old_v) in b.iter().zip(old_vs) {
+                let new_v = re.vector(map[h.id as usize]).unwrap();
+                prop_assert_eq!(&new_v, old_v);
+            }
+        }
+        // Inserting after a reorder still works and finds the new vector.
+        let mut re = re;
+        let extra = data(1, dim, seed ^ 0x5555);
+        let id = re.insert(&extra).unwrap();
+        prop_assert_eq!(id as usize, n);
+        if metric != Metric::InnerProduct {
+            // (Under inner product a larger vector may beat the query's own copy.)
+            prop_assert_eq!(re.search(&extra, 1, &graph_opts(32)).unwrap()[0].id, id);
+        }
     }
 
     #[test]
