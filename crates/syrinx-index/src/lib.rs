@@ -906,22 +906,7 @@ impl Index {
             .filter(|&i| !self.deleted.contains(i))
             .collect();
         let seq = self.file_seq + 1;
-        let path = self.dir.join(vectors_name(seq, self.params.store));
-        let _ = fs::remove_file(&path);
-        let mut store = VectorStore::create(&path, self.params.store, self.params.dim)?;
-        let dim = self.params.dim;
-        let mut buf = Vec::new();
-        let mut row = Vec::new();
-        for chunk in live.chunks(16384) {
-            buf.clear();
-            for &id in chunk {
-                if !self.store.read_into(id, &mut row) {
-                    return Err(IndexError::UnknownId(id));
-                }
-                buf.extend_from_slice(&row);
-            }
-            store.append(buf.chunks_exact(dim))?;
-        }
+        let store = self.write_vectors_in(&live, seq)?;
         self.file_seq = seq;
         self.store = store;
         let mut map = vec![None; n];
@@ -935,9 +920,7 @@ impl Index {
         self.codes_rewrite = true;
         if let Err(e) = self.encode_range(0, b, true) {
             // The in-memory state is half-rebuilt: go back to the last commit.
-            let c = self.construction;
-            *self = Index::open(&self.dir)?;
-            self.construction = c;
+            self.reset_to_last_commit()?;
             return Err(e);
         }
         self.graph = Graph::new(self.params.m, 2 * self.params.m);
@@ -954,6 +937,47 @@ impl Index {
         Ok(map)
     }
 
+    /// A new vector file for generation `seq` holding the rows of `ids`, in that order (a
+    /// partial file is removed on error).
+    fn write_vectors_in(&self, ids: &[u32], seq: u64) -> Result<VectorStore> {
+        let dim = self.params.dim;
+        let path = self.dir.join(vectors_name(seq, self.params.store));
+        let _ = fs::remove_file(&path);
+        let mut store = VectorStore::create(&path, self.params.store, dim)?;
+        let mut buf = Vec::new();
+        let mut row = Vec::new();
+        let mut fill = || -> Result<()> {
+            for chunk in ids.chunks(16384) {
+                buf.clear();
+                for &id in chunk {
+                    if !self.store.read_into(id, &mut row) {
+                        return Err(IndexError::UnknownId(id));
+                    }
+                    buf.extend_from_slice(&row);
+                }
+                store.append(buf.chunks_exact(dim))?;
+            }
+            Ok(())
+        };
+        match fill() {
+            Ok(()) => Ok(store),
+            Err(e) => {
+                drop(store);
+                let _ = fs::remove_file(&path);
+                Err(e)
+            }
+        }
+    }
+
+    /// Drop every uncommitted change by reopening the last commit (the construction mode, a
+    /// per-process setting, is kept).
+    fn reset_to_last_commit(&mut self) -> Result<()> {
+        let c = self.construction;
+        *self = Index::open(&self.dir)?;
+        self.construction = c;
+        Ok(())
+    }
+
     /// Renumber the nodes for memory locality ([`Graph::locality_order`]: breadth-first over
     /// level 0, so neighbours get nearby ids) and rewrite the codes, the extended codes and the
     /// vector file in that order. The graph is not rebuilt, so search results are the same
@@ -965,9 +989,7 @@ impl Index {
         let order = self.graph.locality_order();
         let r = self.apply_order(&order);
         if let Err(e) = r {
-            let c = self.construction;
-            *self = Index::open(&self.dir)?;
-            self.construction = c;
+            self.reset_to_last_commit()?;
             return Err(e);
         }
         let mut map = vec![0u32; n];
@@ -979,33 +1001,16 @@ impl Index {
 
     fn apply_order(&mut self, order: &[u32]) -> Result<()> {
         const CHUNK: usize = 16384;
-        let dim = self.params.dim;
         let seq = self.file_seq + 1;
-        let vpath = self.dir.join(vectors_name(seq, self.params.store));
-        let _ = fs::remove_file(&vpath);
-        let mut store = VectorStore::create(&vpath, self.params.store, dim)?;
-        let mut buf = Vec::new();
-        let mut row = Vec::new();
-        for chunk in order.chunks(CHUNK) {
-            buf.clear();
-            for &id in chunk {
-                if !self.store.read_into(id, &mut row) {
-                    let _ = fs::remove_file(&vpath);
-                    return Err(IndexError::UnknownId(id));
-                }
-                buf.extend_from_slice(&row);
-            }
-            store.append(buf.chunks_exact(dim))?;
+        if let Some(old) = self.ex.as_ref().filter(|x| x.rows() < order.len()) {
+            return Err(IndexError::corrupt(
+                old.path(),
+                format!("{} extended-code rows for {} ids", old.rows(), order.len()),
+            ));
         }
+        let store = self.write_vectors_in(order, seq)?;
         let ex = match &self.ex {
             Some(old) => {
-                if old.rows() < order.len() {
-                    let _ = fs::remove_file(&vpath);
-                    return Err(IndexError::corrupt(
-                        old.path(),
-                        format!("{} extended-code rows for {} ids", old.rows(), order.len()),
-                    ));
-                }
                 let rb = excode::record_bytes(self.rot.padded());
                 let path = self.dir.join(excodes_name(seq));
                 let _ = fs::remove_file(&path);
