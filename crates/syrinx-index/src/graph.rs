@@ -7,6 +7,8 @@
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 
+use crate::filter::Bitset;
+
 /// Marker for "no upper blocks".
 pub const NO_UPPER: u32 = u32::MAX;
 const NO_ENTRY: u64 = u64::MAX;
@@ -159,52 +161,29 @@ impl Graph {
             .store(id as u64 | ((level as u64) << 32), Relaxed);
     }
 
-    /// Give every level-0 node without an incoming link one, so that pruning cannot leave a node
-    /// the walk can never reach (HNSW's heuristic may drop a node from every list that held
-    /// it; the property tests found self-queries missed that way even at ef 64). The node is
-    /// linked from its first out-neighbour: appended if that list has room, otherwise it takes
-    /// the place of the last link whose target has another incoming link. Needs no distances.
-    /// Returns the number of nodes repaired.
-    pub fn repair_in_degree(&self, skip: impl Fn(u32) -> bool) -> usize {
-        let n = self.len();
-        let mut indeg = vec![0u32; n];
-        let mut buf = Vec::new();
-        for id in 0..n as u32 {
-            self.neighbors_into(id, 0, &mut buf);
-            for &t in &buf {
-                if let Some(d) = indeg.get_mut(t as usize) {
-                    *d += 1;
+    /// Add to `reached` every node that a level-0 walk from `start` can reach (breadth-first,
+    /// not entering nodes already in `reached`). Returns how many were added.
+    pub fn mark_reachable(&self, start: u32, reached: &mut Bitset, queue: &mut Vec<u32>) -> usize {
+        queue.clear();
+        if !reached.insert(start) {
+            return 0;
+        }
+        queue.push(start);
+        let mut head = 0;
+        while let Some(&x) = queue.get(head) {
+            head += 1;
+            let s = self.slots(x, 0);
+            if let Some((c, links)) = s.split_first() {
+                let k = (c.load(Relaxed) as usize).min(links.len());
+                for a in &links[..k] {
+                    let t = a.load(Relaxed);
+                    if reached.insert(t) {
+                        queue.push(t);
+                    }
                 }
             }
         }
-        let entry = self.entry().map(|(e, _)| e);
-        let mut repaired = 0;
-        let mut list = Vec::new();
-        for x in 0..n as u32 {
-            if indeg[x as usize] > 0 || Some(x) == entry || skip(x) {
-                continue;
-            }
-            self.neighbors_into(x, 0, &mut buf);
-            for &y in &buf {
-                self.neighbors_into(y, 0, &mut list);
-                if list.contains(&x) {
-                    break;
-                }
-                if list.len() < self.m0 {
-                    list.push(x);
-                } else if let Some(pos) = list.iter().rposition(|&t| indeg[t as usize] > 1) {
-                    indeg[list[pos] as usize] -= 1;
-                    list[pos] = x;
-                } else {
-                    continue;
-                }
-                self.set_neighbors(y, 0, &list);
-                indeg[x as usize] += 1;
-                repaired += 1;
-                break;
-            }
-        }
-        repaired
+        queue.len()
     }
 
     /// A node order for memory locality: breadth-first over level 0 from the entry point, each

@@ -175,6 +175,10 @@ pub struct SearchOptions<'a> {
     /// Scan the allowed ids instead of walking the graph when at most this many are allowed
     /// (estimated). `None`: `max(2048, len / 50)`.
     pub exact_scan_below: Option<usize>,
+    /// `Traversal::Refined`: multiplier of the 1-bit error bound in a node's lower bound
+    /// (estimate minus this x bound), which decides whether it is re-scored and kept open.
+    /// Smaller: fewer re-scorings and expansions per `ef`, lower recall per `ef`. `None`: 1.0.
+    pub bound_scale: Option<f32>,
 }
 
 /// How level 0 of the graph is searched.
@@ -691,8 +695,6 @@ impl Index {
         self.graph.add_nodes(&levels);
         self.deleted.grow(n + b);
         self.link(n as u32..(n + b) as u32);
-        let deleted = &self.deleted;
-        self.graph.repair_in_degree(|id| deleted.contains(id));
         self.dirty = true;
         Ok(n as u32..(n + b) as u32)
     }
@@ -712,7 +714,8 @@ impl Index {
         Ok(())
     }
 
-    /// Link new nodes (vectors stored, codes encoded, graph slots allocated) into the graph.
+    /// Link new nodes (vectors stored, codes encoded, graph slots allocated) into the graph, then
+    /// make every live node reachable from the entry point again.
     fn link(&self, ids: Range<u32>) {
         let mut builder = build::Builder::new(
             &self.graph,
@@ -731,6 +734,7 @@ impl Index {
             // al. 2014), where the order of a query's neighbours is its inner-product order.
             builder.aug_phi2 = Some(self.max_norm2.unwrap_or(0.0));
             builder.insert_all(ids);
+            builder.repair_reachability(|id| self.deleted.contains(id));
             return;
         }
         builder.codes = Some((&self.codes, self.layout.stride, &self.rot, &self.centroid));
@@ -749,6 +753,7 @@ impl Index {
             });
         }
         builder.insert_all(ids);
+        builder.repair_reachability(|id| self.deleted.contains(id));
     }
 
     fn mean_of_rows(&self, r: Range<usize>) -> Vec<f32> {
@@ -932,7 +937,6 @@ impl Index {
         self.n_deleted = 0;
         self.visited.clear();
         self.link(0..b as u32);
-        self.graph.repair_in_degree(|_| false);
         self.dirty = true;
         Ok(map)
     }
@@ -1265,7 +1269,7 @@ impl Index {
                         cur,
                         ef,
                         k,
-                        1.0,
+                        opts.bound_scale.unwrap_or(1.0).max(0.0),
                         &mut vis,
                         &mut nbuf,
                         accept,
