@@ -165,6 +165,9 @@ enum Cmd {
         /// auto (extended codes when the index has them) | vectors (re-score from the float file)
         #[arg(long, default_value = "auto")]
         rescore: String,
+        /// refined: multiplier of the 1-bit error bound in the walk's lower bound (index default 1.0)
+        #[arg(long)]
+        bound_scale: Option<f32>,
         #[arg(long)]
         system: Option<String>,
         #[arg(long)]
@@ -263,6 +266,7 @@ fn run(cli: Cli) -> Result<(), String> {
             rerank,
             traversal,
             rescore,
+            bound_scale,
             system,
             dataset,
             json,
@@ -273,6 +277,7 @@ fn run(cli: Cli) -> Result<(), String> {
             k,
             &ef,
             (&rerank, &traversal, &rescore),
+            bound_scale,
             system,
             &dataset,
             &json,
@@ -672,6 +677,7 @@ fn search(
     k: usize,
     efs: &str,
     (rerank, traversal, rescore): (&str, &str, &str),
+    bound_scale: Option<f32>,
     system: Option<String>,
     dataset: &str,
     json: &Path,
@@ -723,7 +729,7 @@ fn search(
             info.store,
             info.m,
             info.efc
-        )
+        ) + &bound_scale.map_or(String::new(), |b| format!(" bound x{b}"))
     });
     println!(
         "search: opened {} ({} vectors) in {open_ms:.1} ms",
@@ -741,6 +747,7 @@ fn search(
             rerank: rerank_mode,
             traversal: trav,
             rescore: resc,
+            bound_scale,
             ..Default::default()
         };
         let _ = idx.search(q.row(i), k, &o);
@@ -752,6 +759,7 @@ fn search(
             rerank: rerank_mode,
             traversal: trav,
             rescore: resc,
+            bound_scale,
             ..Default::default()
         };
         let mut lat = Vec::with_capacity(q.rows);
