@@ -5,8 +5,9 @@
 //! recording, clicks a call on its spectrogram, checks the hits' species, plays a hit (and hears
 //! it on the sink), labels it, exports the result set (files checked on disk), watches the
 //! latency histogram update, records 3+ s from the virtual microphone fed with a known recording
-//! and checks the saved take against it, then drags 500 files onto the window from another X client
-//! (real XDND) and checks they are all added while the window keeps answering. Screenshots of each
+//! and checks the saved take against it, adds a folder and a file through the native GTK folder and
+//! file choosers (typed into them over XTest), then drags 500 files onto the window from another X
+//! client (real XDND) and checks they are all added while the window keeps answering. Screenshots of each
 //! screen go to `target/tmp/e2e/` (and to `$SYRINX_E2E_SCREENSHOTS` if set).
 
 // Skip notes go straight to stderr: libtest captures eprintln!, and a skip must be seen.
@@ -147,6 +148,36 @@ impl Drop for Keep {
             }
         }
     }
+}
+
+/// Opens the Add dialog, clicks `button` (its data-testid) and answers the native chooser titled
+/// `title` with `path`; true once the ingest is done with at least `want` recordings. Typing into
+/// another app's dialog can lose keys to its completion: up to three tries.
+fn add_through_chooser(
+    d: &Driver,
+    display: &str,
+    (button, title): (&str, &str),
+    path: &str,
+    want: u64,
+) -> bool {
+    (1..=3).any(|attempt| {
+        d.click_css("[data-testid=open-add]").unwrap();
+        d.wait_for(&format!("[data-testid={button}]"), Duration::from_secs(5))
+            .unwrap();
+        d.click_css(&format!("[data-testid={button}]")).unwrap();
+        desktop::answer_file_chooser(display, title, path).expect("the native chooser");
+        let ok = d
+            .wait_js(
+                &format!("return !document.querySelector('[data-testid=job][data-state=running], [data-testid=job][data-state=queued]') && +document.querySelector('[data-testid=stats]').dataset.recordings >= {want}"),
+                Duration::from_secs(60),
+            )
+            .is_ok();
+        if !ok {
+            eprintln!("{title:?} chooser, try {attempt}: {path} was not added");
+            let _ = d.exec("document.querySelector('[data-testid=add-dialog]') && document.querySelector('.scrim').click()", vec![]);
+        }
+        ok
+    })
 }
 
 /// `n` clips of 2 s cut from the corpus recordings (largest files first), written as
@@ -630,35 +661,62 @@ fn app_end_to_end() {
     // 10. Add a folder through the native folder chooser (a GTK dialog: another X window).
     let chosen = birdaudio.join("birdnet-go");
     let recs_before = recording_count(&d);
-    // Typing into another app's dialog can lose keys to its completion: up to three tries.
-    let added = (1..=3).any(|attempt| {
-        d.click_css("[data-testid=open-add]").unwrap();
-        d.wait_for("[data-testid=pick-folder]", s(5)).unwrap();
-        d.click_css("[data-testid=pick-folder]").unwrap();
-        desktop::answer_file_chooser(
-            &display,
-            "Add a folder of recordings",
-            &format!("{}/", chosen.display()),
-        )
-        .expect("the native folder chooser");
-        let ok = d
-            .wait_js(
-                &format!("return !document.querySelector('[data-testid=job][data-state=running], [data-testid=job][data-state=queued]') && +document.querySelector('[data-testid=stats]').dataset.recordings >= {}", recs_before + 3),
-                s(60),
-            )
-            .is_ok();
-        if !ok {
-            eprintln!("folder chooser, try {attempt}: the folder was not added");
-            let _ = d.exec("document.querySelector('[data-testid=add-dialog]') && document.querySelector('.scrim').click()", vec![]);
-        }
-        ok
-    });
+    let added = add_through_chooser(
+        &d,
+        &display,
+        ("pick-folder", "Add a folder of recordings"),
+        &format!("{}/", chosen.display()),
+        recs_before + 3,
+    );
     assert!(
         added,
         "the 3 recordings of {} added through the native folder chooser",
         chosen.display()
     );
     shots.take(&d, "added-through-chooser");
+
+    // 10b. Add a file through the native file chooser ("Choose files…", another GTK dialog):
+    //      the path typed into its location bar picks the file, as a user's typing or clicking does.
+    let chosen_file = birdaudio
+        .join("birdvoxdetect/tests/data/audio/BirdVox-full-night_unit03_00-19-45_01min.wav");
+    let name = chosen_file
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .to_string();
+    let recs_before = recording_count(&d);
+    let added = add_through_chooser(
+        &d,
+        &display,
+        ("pick-files", "Add recordings"),
+        &chosen_file.display().to_string(),
+        recs_before + 1,
+    );
+    assert!(
+        added,
+        "{} added through the native file chooser",
+        chosen_file.display()
+    );
+    assert_eq!(
+        recording_count(&d),
+        recs_before + 1,
+        "exactly the one chosen file is added"
+    );
+    // The chosen file is the one in the library, under its own name.
+    let set_search = |text: &str| {
+        d.exec(
+            "const i = document.querySelector('[data-testid=library-search]'); i.value = arguments[0]; i.dispatchEvent(new Event('input', { bubbles: true }));",
+            vec![json!(text)],
+        )
+    };
+    set_search("BirdVox-full-night_unit03").unwrap();
+    d.wait_for(
+        &format!("[data-testid=recording-row][data-name='{name}']"),
+        s(10),
+    )
+    .expect("the recording chosen in the file chooser is listed");
+    shots.take(&d, "added-through-file-chooser");
+    set_search("").unwrap();
 
     // 11. Drop 500 files at once from another X client (real XDND, as from a file manager): the
     //     overlay shows while hovering, every file is added, and the window keeps answering.
