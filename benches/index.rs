@@ -21,7 +21,7 @@ use std::time::Instant;
 use clap::{Parser, Subcommand};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use syrinx_index::synth::SynthModel;
+use syrinx_index::synth::{RecordingsModel, RecordingsParams, SynthModel};
 use syrinx_index::{
     Construction, Index, IndexParams, Metric, Rerank, Rescore, SearchOptions, StoreKind, Traversal,
 };
@@ -68,6 +68,15 @@ enum Cmd {
         dim: usize,
         #[arg(long, default_value_t = 42)]
         model_seed: u64,
+        /// recordings (windows grouped in recordings of species, calibrated on the corpus'
+        /// neighbourhoods; queries are new windows of base recordings) | mixture (independent
+        /// draws from a Gaussian mixture, the first generator: locally far harder than real data)
+        #[arg(long, default_value = "recordings")]
+        generator: String,
+        /// recordings: number of species (default: the model's 256; the calibration against the
+        /// corpus used its 34)
+        #[arg(long)]
+        species: Option<usize>,
         #[arg(long)]
         base_out: PathBuf,
         #[arg(long)]
@@ -214,9 +223,19 @@ fn run(cli: Cli) -> Result<(), String> {
             queries,
             dim,
             model_seed,
+            generator,
+            species,
             base_out,
             query_out,
-        } => gen(n, queries, dim, model_seed, &base_out, &query_out),
+        } => gen(
+            n,
+            queries,
+            dim,
+            model_seed,
+            (&generator, species),
+            &base_out,
+            &query_out,
+        ),
         Cmd::SplitReal {
             input,
             queries,
@@ -299,6 +318,74 @@ fn run(cli: Cli) -> Result<(), String> {
 }
 
 fn gen(
+    n: usize,
+    nq: usize,
+    dim: usize,
+    seed: u64,
+    (generator, species): (&str, Option<usize>),
+    base: &Path,
+    query: &Path,
+) -> Result<(), String> {
+    match generator {
+        "mixture" => gen_mixture(n, nq, dim, seed, base, query),
+        "recordings" => {
+            let mut p = RecordingsParams::birdnet_like(dim);
+            if let Some(s) = species {
+                p.species = s.max(1);
+            }
+            gen_recordings(RecordingsModel::new(p, seed), n, nq, base, query)
+        }
+        g => Err(format!("unknown --generator {g:?} (recordings | mixture)")),
+    }
+}
+
+/// Windows of generated recordings; the base's recording ids go to `BASE.recordings.u32`
+/// (little-endian u32 per row) for the statistics.
+fn gen_recordings(
+    model: RecordingsModel,
+    n: usize,
+    nq: usize,
+    base: &Path,
+    query: &Path,
+) -> Result<(), String> {
+    let dim = model.dim();
+    let (base_seed, query_seed) = (1u64, 2u64);
+    for p in [base, query] {
+        if let Some(d) = p.parent() {
+            std::fs::create_dir_all(d).map_err(|e| e.to_string())?;
+        }
+    }
+    if base.exists() {
+        println!("gen: {} exists, kept", base.display());
+    } else {
+        let t = Instant::now();
+        let (rows, recs) = model.sample(n, base_seed);
+        write_f32(base, n, dim, &rows)?;
+        let bytes: Vec<u8> = recs.iter().flat_map(|r| r.to_le_bytes()).collect();
+        std::fs::write(base.with_extension("recordings.u32"), bytes).map_err(|e| e.to_string())?;
+        println!(
+            "gen: wrote {} ({n} x {dim}, {} recordings) in {:.1}s",
+            base.display(),
+            recs.last().map_or(0, |r| r + 1),
+            t.elapsed().as_secs_f64()
+        );
+    }
+    if query.exists() {
+        println!("gen: {} exists, kept", query.display());
+    } else {
+        let t = Instant::now();
+        let rows = model.sample_queries(nq, n, base_seed, query_seed);
+        write_f32(query, nq, dim, &rows)?;
+        println!(
+            "gen: wrote {} ({nq} x {dim}: new windows of base recordings) in {:.1}s",
+            query.display(),
+            t.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
+}
+
+fn gen_mixture(
     n: usize,
     nq: usize,
     dim: usize,

@@ -123,6 +123,24 @@ def run(args):
         json.dump(rows, f, indent=1)
 
 
+def recordings_of(path, n):
+    """The recording of each row, where known: `X.csv` (bench-embed dump: a `file` column) or
+    `X.recordings.u32` (bench-index gen --generator recordings)."""
+    stem = os.path.splitext(path)[0]
+    if os.path.exists(stem + ".recordings.u32"):
+        r = np.fromfile(stem + ".recordings.u32", dtype="<u4")
+        return r if len(r) == n else None
+    if os.path.exists(stem + ".csv"):
+        import csv
+        with open(stem + ".csv") as f:
+            names = [row["file"] for row in csv.DictReader(f)]
+        if len(names) != n:
+            return None
+        ids = {}
+        return np.array([ids.setdefault(x, len(ids)) for x in names])
+    return None
+
+
 def stats(files):
     out = {}
     for p in files:
@@ -144,6 +162,53 @@ def stats(files):
             "random-pair cosine raw": f"{cos.mean():.3f}", "... centred": f"{cosc.mean():.3f}",
             "PCA top16/64/256": f"{ev[:16].sum():.0%} / {ev[:64].sum():.0%} / {ev[:256].sum():.0%}",
             "participation ratio": f"{1 / (ev ** 2).sum():.0f}"}
+    # Neighbourhoods, at one size for every file (what makes a k-NN search hard is how close the
+    # nearest neighbours are relative to everything else, which depends on the sample size):
+    # held-out rows as queries against the rest, cosine distance (1 - cos).
+    n_eq = min(min(len(np.load(p, mmap_mode="r")) for p in files), 20000)
+    for p in files:
+        X = np.load(p, mmap_mode="r")
+        r = np.random.default_rng(1)
+        rec = recordings_of(p, len(X))
+        if rec is None:
+            sel = r.choice(len(X), n_eq, replace=False)
+        else:
+            # Whole recordings (in a seeded random order) until n_eq rows: a smaller library, not
+            # a thinned one, so that a window's neighbours from its own recording stay in it.
+            order = r.permutation(rec.max() + 1)
+            rows_of = {}
+            for i, x in enumerate(rec):
+                rows_of.setdefault(x, []).append(i)
+            sel = []
+            for x in order:
+                sel.extend(rows_of.get(x, []))
+                if len(sel) >= n_eq:
+                    break
+            sel = r.permutation(np.array(sel[:n_eq]))
+        nq = min(500, n_eq // 5)
+        Q = normalise(np.asarray(X[sel[:nq]], dtype=np.float32)).astype(np.float64)
+        B = normalise(np.asarray(X[sel[nq:]], dtype=np.float32)).astype(np.float64)
+        D = np.clip(1.0 - Q @ B.T, 0, None)
+        Ds = np.sort(D, axis=1)
+        med = np.median(D, axis=1)
+        k = 20
+        e = np.sqrt(2 * Ds[:, :k])  # Euclidean between unit vectors
+        lid = -1.0 / np.mean(np.log(np.maximum(e[:, :k - 1], 1e-12) / e[:, k - 1:k]), axis=1)
+        o = out[os.path.basename(p)]
+        o["neighbourhood sample (base + queries)"] = f"{len(B)} + {nq}"
+        o["d(1st NN) / median d"] = f"{np.median(Ds[:, 0] / med):.3f}"
+        o["d(10th NN) / median d"] = f"{np.median(Ds[:, 9] / med):.3f}"
+        o["gap 10th -> 11th NN (relative)"] = f"{np.median((Ds[:, 10] - Ds[:, 9]) / Ds[:, 9]):.4f}"
+        o["local intrinsic dim. (MLE, k=20)"] = f"{np.median(lid):.1f}"
+        if rec is not None:
+            rq, rb = rec[sel[:nq]], rec[sel[nq:]]
+            o10 = np.argsort(D, axis=1)[:, :10]
+            o["10 NN from the query's recording"] = f"{(rb[o10] == rq[:, None]).mean():.0%}"
+            other = np.sort(np.where(rb[None, :] == rq[:, None], np.inf, D), axis=1)
+            o["d(1st NN of another recording) / median d"] = f"{np.median(other[:, 0] / med):.3f}"
+        else:
+            o["10 NN from the query's recording"] = "-"
+            o["d(1st NN of another recording) / median d"] = "-"
     keys = list(next(iter(out.values())).keys())
     names = list(out)
     lines = ["| statistic | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]

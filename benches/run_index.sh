@@ -3,6 +3,7 @@
 #   bash benches/run_index.sh                # 100k generated (+ real embeddings if present)
 #   N=1000000 bash benches/run_index.sh      # 1M (optional; ~1 h on 2 cores; never in CI)
 #   PEERS=0 ...                              # skip hnswlib/faiss/usearch
+#   GENERATORS="recordings mixture"          # which generated sets (default both at 100k, recordings at 1M)
 # Builds bench-index (release), generates data and caches ground truth under ~/.cache/syrinx/bench,
 # runs syrinx-index and the peers on the same files, prints one combined table, and writes
 # docs/benchmarks-index.md (+ docs/img/index_recall_qps_<label>.png).
@@ -15,6 +16,8 @@ THREADS="${THREADS:-2}"
 PEERS="${PEERS:-1}"
 CACHE="${SYRINX_BENCH_DIR:-$HOME/.cache/syrinx/bench}"
 REAL="${SYRINX_REAL_EMBEDDINGS:-$HOME/.cache/syrinx/data/birdaudio_windows_hop1.npy}"
+# The generator's calibration reference (3 s hop: no overlapping windows); made by `bench-embed dump --hop 3`.
+REAL3="${SYRINX_REAL_EMBEDDINGS_HOP3:-$HOME/.cache/syrinx/data/birdaudio_windows_hop3.npy}"
 VENV="${SYRINX_BENCH_VENV:-$HOME/.cache/syrinx/venv-bench}"
 if [ "$N" -ge 1000000 ]; then LABEL="$((N / 1000000))M"; else LABEL="$((N / 1000))k"; fi
 OUT="$CACHE/results-$LABEL"
@@ -46,12 +49,21 @@ run_dataset() { # name base queries
   fi
 }
 
-BASE="$CACHE/synth-$LABEL.npy"
-QUERIES="$CACHE/synth-q$NQ.npy"
-"$B" gen --n "$N" --queries "$NQ" --base-out "$BASE" --query-out "$QUERIES"
-STATS_FILES=("$BASE")
-DATASETS=("synth-$LABEL")
-run_dataset "synth-$LABEL" "$BASE" "$QUERIES"
+# Generated sets (syrinx_index::synth): "recordings" (windows of recordings of species, calibrated on
+# the corpus' neighbourhoods; queries are new windows of base recordings) and "mixture" (the first
+# generator: independent draws, locally far harder than real embeddings; a stress set).
+if [ "$N" -ge 1000000 ]; then GENERATORS="${GENERATORS:-recordings}"; else GENERATORS="${GENERATORS:-recordings mixture}"; fi
+STATS_FILES=()
+DATASETS=()
+for G in $GENERATORS; do
+  BASE="$CACHE/$G-$LABEL.npy"
+  QUERIES="$CACHE/$G-$LABEL-q$NQ.npy"
+  "$B" gen --generator "$G" --n "$N" --queries "$NQ" --base-out "$BASE" --query-out "$QUERIES"
+  STATS_FILES+=("$BASE")
+  DATASETS+=("$G-$LABEL")
+  run_dataset "$G-$LABEL" "$BASE" "$QUERIES"
+done
+PLOT="${DATASETS[0]}"
 
 if [ -f "$REAL" ]; then
   "$B" split-real --input "$REAL" --queries 500 --base-out "$CACHE/real-base.npy" --query-out "$CACHE/real-queries.npy"
@@ -61,6 +73,7 @@ else
   echo "NOTE: real BirdNET embeddings not found at $REAL: real-data rows SKIPPED"
 fi
 
+[ -f "$REAL3" ] && STATS_FILES=("$REAL3" "${STATS_FILES[@]}")
 STATS="(not computed in this run: the statistics come from the peers' Python venv, which PEERS=0 does not set up)"
 if [ -x "$PY" ]; then
   STATS="$("$PY" benches/peers_index.py stats "${STATS_FILES[@]}")"
@@ -79,11 +92,12 @@ lists; the mapped files are not counted: their pages show in the peak RSS), hnsw
 size, usearch = memory_usage. Peak RSS: VmHWM of the search process (peers: the Python process,
 which also holds the base set). Real-data rows: $( [ -f "$REAL" ] && echo "included" || echo "SKIPPED (no $REAL)" ).
 
-Data statistics (real BirdNET embeddings vs the seeded generator in \`syrinx_index::synth\`):
+Data statistics (real BirdNET embeddings vs the seeded generators in \`syrinx_index::synth\`; the
+neighbourhood rows compare equal sample sizes, whole recordings where the recording of each row is known):
 
 $STATS
 "
 MD="docs/benchmarks-index.md"
 [ "$LABEL" != "100k" ] && MD="docs/benchmarks-index-$LABEL.md"
 "$B" report --json "$OUT"/*.json --md "$MD" \
-  --png "docs/img/index_recall_qps_$LABEL.png" --plot-dataset "synth-$LABEL" --preamble "$PRE"
+  --png "docs/img/index_recall_qps_$LABEL.png" --plot-dataset "$PLOT" --preamble "$PRE"
