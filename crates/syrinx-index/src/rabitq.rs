@@ -22,6 +22,9 @@ use crate::simd;
 /// Rounds of (random signs, Hadamard) in the rotation.
 const ROUNDS: usize = 3;
 
+/// Seed of the query quantiser's dither (see [`Rotation`]).
+const QUERY_DITHER_SEED: u64 = 0x51_7C_C1_B7_27_22_0A_95;
+
 /// Default confidence multiplier of the RaBitQ error bound.
 pub const DEFAULT_EPS0: f32 = 1.9;
 
@@ -31,6 +34,9 @@ pub struct Rotation {
     padded: usize,
     signs: Vec<f32>,
     scale: f32,
+    /// The query quantiser's dither, one value in [0, 1) per component: the same for every
+    /// query (a fixed seed), so drawn once here instead of per query.
+    dither: Vec<f32>,
 }
 
 impl Rotation {
@@ -42,10 +48,13 @@ impl Rotation {
             .map(|_| if rng.next_u64() & 1 == 1 { 1.0 } else { -1.0 })
             .collect();
         let scale = (padded as f32).powf(-0.5 * ROUNDS as f32);
+        let mut rng = SplitMix64::new(QUERY_DITHER_SEED);
+        let dither = (0..padded).map(|_| rng.next_f32()).collect();
         Rotation {
             padded,
             signs,
             scale,
+            dither,
         }
     }
 
@@ -202,18 +211,23 @@ impl QueryCode {
         let delta = if hi > lo { (hi - lo) / 15.0 } else { 0.0 };
         let mut planes = vec![0u64; 4 * layout.words];
         let mut sum_u = 0u64;
-        let mut rng = SplitMix64::new(0x51_7C_C1_B7_27_22_0A_95);
         if delta > 0.0 {
-            for (i, &x) in buf.iter().enumerate() {
-                let u = (((x - lo) / delta) + rng.next_f32())
-                    .floor()
-                    .clamp(0.0, 15.0) as u32;
-                sum_u += u as u64;
-                for j in 0..4 {
-                    if (u >> j) & 1 == 1 {
-                        planes[4 * (i / 64) + j] |= 1u64 << (i % 64);
+            // u = floor((x - lo) / delta + dither) clamped to 0..=15; the argument is >= 0, so
+            // truncation is the floor (no libm call), and 4 bit planes per 64 components.
+            for ((xs, ds), pl) in buf
+                .chunks(64)
+                .zip(rot.dither.chunks(64))
+                .zip(planes.chunks_exact_mut(4))
+            {
+                let mut w = [0u64; 4];
+                for (i, (&x, &d)) in xs.iter().zip(ds).enumerate() {
+                    let u = (((x - lo) / delta) + d).clamp(0.0, 15.0) as u32;
+                    sum_u += u as u64;
+                    for (j, wj) in w.iter_mut().enumerate() {
+                        *wj |= (((u >> j) & 1) as u64) << i;
                     }
                 }
+                pl.copy_from_slice(&w);
             }
         }
         let lo = if delta > 0.0 { lo } else { 0.0 };
