@@ -77,6 +77,10 @@ enum Cmd {
         /// corpus used its 34)
         #[arg(long)]
         species: Option<usize>,
+        /// recordings: `click` (new windows of recordings in the base, as a click on the library)
+        /// or `new` (windows of recordings not in the base, as a query by an outside clip)
+        #[arg(long, default_value = "click")]
+        query_kind: String,
         #[arg(long)]
         base_out: PathBuf,
         #[arg(long)]
@@ -225,6 +229,7 @@ fn run(cli: Cli) -> Result<(), String> {
             model_seed,
             generator,
             species,
+            query_kind,
             base_out,
             query_out,
         } => gen(
@@ -232,7 +237,7 @@ fn run(cli: Cli) -> Result<(), String> {
             queries,
             dim,
             model_seed,
-            (&generator, species),
+            (&generator, species, &query_kind),
             &base_out,
             &query_out,
         ),
@@ -322,7 +327,7 @@ fn gen(
     nq: usize,
     dim: usize,
     seed: u64,
-    (generator, species): (&str, Option<usize>),
+    (generator, species, query_kind): (&str, Option<usize>, &str),
     base: &Path,
     query: &Path,
 ) -> Result<(), String> {
@@ -333,7 +338,12 @@ fn gen(
             if let Some(s) = species {
                 p.species = s.max(1);
             }
-            gen_recordings(RecordingsModel::new(p, seed), n, nq, base, query)
+            let new = match query_kind {
+                "click" => false,
+                "new" => true,
+                k => return Err(format!("unknown --query-kind {k:?} (click | new)")),
+            };
+            gen_recordings(RecordingsModel::new(p, seed), n, (nq, new), base, query)
         }
         g => Err(format!("unknown --generator {g:?} (recordings | mixture)")),
     }
@@ -344,7 +354,7 @@ fn gen(
 fn gen_recordings(
     model: RecordingsModel,
     n: usize,
-    nq: usize,
+    (nq, new_recordings): (usize, bool),
     base: &Path,
     query: &Path,
 ) -> Result<(), String> {
@@ -374,10 +384,18 @@ fn gen_recordings(
         println!("gen: {} exists, kept", query.display());
     } else {
         let t = Instant::now();
-        let rows = model.sample_queries(nq, n, base_seed, query_seed);
+        let (rows, what) = if new_recordings {
+            // Another layout seed: recordings (offsets, species draws) the base does not hold.
+            (model.sample(nq, query_seed).0, "windows of new recordings")
+        } else {
+            (
+                model.sample_queries(nq, n, base_seed, query_seed),
+                "new windows of base recordings",
+            )
+        };
         write_f32(query, nq, dim, &rows)?;
         println!(
-            "gen: wrote {} ({nq} x {dim}: new windows of base recordings) in {:.1}s",
+            "gen: wrote {} ({nq} x {dim}: {what}) in {:.1}s",
             query.display(),
             t.elapsed().as_secs_f64()
         );
