@@ -16,8 +16,9 @@
 //! With `IndexParams::ex_bits = 0` (and for indexes written before tier 2 existed) the walk
 //! re-scores from the float vectors instead.
 //!
-//! Why re-score inside the walk: on BirdNET-like data the 1-bit estimate's error (~0.023 in
-//! centred cosine) is larger than the gaps between the 10 nearest neighbours, so a walk ranked on
+//! Why re-score inside the walk: on the mixture generator's data (`synth::SynthModel`, locally
+//! much harder than real embeddings) the 1-bit estimate's error (~0.023 in centred cosine) is larger
+//! than the gaps between the 10 nearest neighbours, so a walk ranked on
 //! estimates alone needs ef ~ 256 for recall 0.95 at 100k (measured), while a re-scored result set
 //! reaches 0.96 at ef 32. The extended codes give the same recall per ef as float re-scoring at
 //! 100k and ~1.4x the QPS (measured, `bench-index search`), reading 520 B instead of 4 KB per
