@@ -117,10 +117,7 @@ impl SynthModel {
     pub fn new(p: SynthParams, model_seed: u64) -> Self {
         let (dim, rank) = (p.dim, p.rank.min(p.dim));
         let mut rng = SplitMix64::new(model_seed);
-        let basis = orthonormal_basis(rank, dim, &mut rng);
-        let scales: Vec<f32> = (0..rank)
-            .map(|j| p.s0 * ((j + 1) as f32).powf(-p.alpha))
-            .collect();
+        let (basis, scales) = subspace(dim, rank, (p.s0, p.alpha), &mut rng);
         let means: Vec<f32> = (0..p.clusters * rank)
             .map(|i| rng.normal() as f32 * scales[i % rank] * p.mean_spread)
             .collect();
@@ -279,10 +276,7 @@ impl RecordingsModel {
     pub fn new(p: RecordingsParams, model_seed: u64) -> Self {
         let (dim, rank) = (p.dim, p.rank.min(p.dim));
         let mut rng = SplitMix64::new(model_seed);
-        let basis = orthonormal_basis(rank, dim, &mut rng);
-        let scales: Vec<f32> = (0..rank)
-            .map(|j| p.s0 * ((j + 1) as f32).powf(-p.alpha))
-            .collect();
+        let (basis, scales) = subspace(dim, rank, (p.s0, p.alpha), &mut rng);
         let species = p.species.max(1);
         let species_means: Vec<f32> = (0..species * rank)
             .map(|i| rng.normal() as f32 * scales[i % rank] * p.a_species)
@@ -428,6 +422,21 @@ impl RecordingsModel {
             *x = (g * (*x + self.p.noise * rw.normal() as f32)).max(0.0);
         }
     }
+}
+
+/// The structured subspace: `rank` random orthonormal directions in R^dim (rank-major) and their
+/// power-law scales `s0 (j + 1)^-alpha`.
+fn subspace(
+    dim: usize,
+    rank: usize,
+    (s0, alpha): (f32, f32),
+    rng: &mut SplitMix64,
+) -> (Vec<f32>, Vec<f32>) {
+    let basis = orthonormal_basis(rank, dim, rng);
+    let scales = (0..rank)
+        .map(|j| s0 * ((j + 1) as f32).powf(-alpha))
+        .collect();
+    (basis, scales)
 }
 
 /// `rank` random orthonormal directions in R^dim (Gram-Schmidt on Gaussian vectors), rank-major.
