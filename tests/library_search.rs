@@ -424,7 +424,7 @@ fn library_ingest_search_label_export() {
     let read = lib
         .warm_page_cache(&std::sync::atomic::AtomicBool::new(false))
         .unwrap();
-    assert!(read > 0 && read % 520 == 0, "{read} bytes read");
+    assert!(read > 0 && read.is_multiple_of(520), "{read} bytes read");
     assert_eq!(
         lib.warm_page_cache(&std::sync::atomic::AtomicBool::new(true))
             .unwrap(),
