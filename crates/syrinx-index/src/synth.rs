@@ -475,12 +475,6 @@ mod tests {
         assert_ne!(a, m.sample(50, 8));
     }
 
-    fn cos(a: &[f32], b: &[f32]) -> f32 {
-        let d: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
-        let n = |x: &[f32]| x.iter().map(|v| v * v).sum::<f32>().sqrt();
-        d / (n(a) * n(b))
-    }
-
     #[test]
     fn recordings_deterministic_nonnegative_and_grouped() {
         let dim = 256;
@@ -502,6 +496,7 @@ mod tests {
         assert_eq!(m.layout(100, 7), ra[..100].to_vec());
         // Windows of one recording are closer to each other than windows of different ones.
         let row = |i: usize| &a[i * dim..(i + 1) * dim];
+        let cos = |x: &[f32], y: &[f32]| 1.0 - crate::exact_distance(crate::Metric::Cosine, x, y);
         let (mut same, mut ns, mut other, mut no) = (0.0, 0, 0.0, 0);
         for i in 0..400 {
             for j in i + 1..400 {
