@@ -1263,10 +1263,18 @@ impl Index {
                         Some(_) => ex_est(id).map_or(f32::INFINITY, |(e, _)| e),
                         None => self.store.distance(metric, q, id),
                     };
+                    // Start fetching an extended-code row (all its cache lines) before it is
+                    // scored; the float rows of `Rescore::Vectors` are read through the mapping
+                    // and fetched the same way.
+                    let prefetch_score = |id: u32| match ex {
+                        Some(x) => simd::prefetch(x.row(id), 16),
+                        None => self.store.prefetch_row(id),
+                    };
                     let (top, rescored, estimated) = search::search_refined(
                         &self.graph,
                         &oracle,
                         score,
+                        prefetch_score,
                         cur,
                         ef,
                         k,

@@ -359,6 +359,13 @@ impl VectorStore {
         self.rows.mapped_bytes()
     }
 
+    /// Start fetching row `i` through the mapping (a hint; nothing if out of range).
+    #[inline]
+    pub fn prefetch_row(&self, i: u32) {
+        let b = self.rows.row(i);
+        crate::simd::prefetch(b, b.len().div_ceil(64) + 1);
+    }
+
     /// Exact distance between a prepared query and row `i` (`INFINITY` if `i` is out of range).
     #[inline]
     pub fn distance(&self, metric: Metric, q: &[f32], i: u32) -> f32 {
