@@ -126,10 +126,8 @@ impl ExQuery {
     pub fn new(unit: &[f32]) -> Self {
         let m = unit.iter().fold(0.0f32, |a, &x| a.max(x.abs()));
         let scale = if m > 0.0 { m / 127.0 } else { 1.0 };
-        let q = unit
-            .iter()
-            .map(|&x| (x / scale).round().clamp(-127.0, 127.0) as i8)
-            .collect();
+        let mut q = vec![0i8; unit.len()];
+        crate::simd::round_to_i8(unit, scale, &mut q);
         ExQuery {
             q,
             scale,

@@ -71,28 +71,11 @@ impl Rotation {
             for (x, &g) in buf.iter_mut().zip(s) {
                 *x *= g;
             }
-            fwht(buf);
+            simd::fwht(buf);
         }
         for x in buf.iter_mut() {
             *x *= self.scale;
         }
-    }
-}
-
-/// In-place unnormalised fast Walsh-Hadamard transform (length a power of two).
-fn fwht(x: &mut [f32]) {
-    let n = x.len();
-    let mut h = 1;
-    while h < n {
-        for block in x.chunks_exact_mut(2 * h) {
-            let (l, r) = block.split_at_mut(h);
-            for (a, b) in l.iter_mut().zip(r.iter_mut()) {
-                let (u, v) = (*a, *b);
-                *a = u + v;
-                *b = u - v;
-            }
-        }
-        h *= 2;
     }
 }
 
@@ -210,26 +193,12 @@ impl QueryCode {
         }
         let delta = if hi > lo { (hi - lo) / 15.0 } else { 0.0 };
         let mut planes = vec![0u64; 4 * layout.words];
-        let mut sum_u = 0u64;
-        if delta > 0.0 {
-            // u = floor((x - lo) / delta + dither) clamped to 0..=15; the argument is >= 0, so
-            // truncation is the floor (no libm call), and 4 bit planes per 64 components.
-            for ((xs, ds), pl) in buf
-                .chunks(64)
-                .zip(rot.dither.chunks(64))
-                .zip(planes.chunks_exact_mut(4))
-            {
-                let mut w = [0u64; 4];
-                for (i, (&x, &d)) in xs.iter().zip(ds).enumerate() {
-                    let u = (((x - lo) / delta) + d).clamp(0.0, 15.0) as u32;
-                    sum_u += u as u64;
-                    for (j, wj) in w.iter_mut().enumerate() {
-                        *wj |= (((u >> j) & 1) as u64) << i;
-                    }
-                }
-                pl.copy_from_slice(&w);
-            }
-        }
+        // u = floor((x - lo) / delta + dither) clamped to 0..=15, as 4 bit planes.
+        let sum_u = if delta > 0.0 {
+            simd::quantize4_planes(&buf, &rot.dither, lo, delta, &mut planes)
+        } else {
+            0
+        };
         let lo = if delta > 0.0 { lo } else { 0.0 };
         let sum_q = delta * sum_u as f32 + lo * padded as f32;
         let ex = crate::excode::ExQuery::new(&buf);

@@ -1,10 +1,12 @@
 //! Distance kernels with runtime CPU detection.
 //!
 //! x86-64: AVX2+FMA (and F16C for half-precision rows) kernels with four independent accumulators,
-//! POPCNT for the binary-code kernel, AVX2 `maddubs` for the 4-bit extended codes, selected at run
-//! time with `is_x86_feature_detected!`.
+//! AVX-512 VPOPCNTDQ (else scalar POPCNT) for the binary-code kernel, AVX2 `maddubs` for the 4-bit
+//! extended codes, and AVX2 builds of the query preparation (Hadamard transform, 4-bit bit planes,
+//! i8 rounding), selected at run time with `is_x86_feature_detected!`.
 //! Everything else (including aarch64/NEON, where LLVM vectorises the chunked scalar loops) uses
-//! the portable fallback. AVX-512 is not specialised: the AVX2 path runs on AVX-512 machines.
+//! the portable fallback. Apart from the popcount, AVX-512 is not specialised: the AVX2 paths run
+//! on AVX-512 machines.
 //! This module and `store.rs` (mmap) are the only places with `unsafe`.
 
 #[cfg(target_arch = "x86_64")]
@@ -84,17 +86,183 @@ pub fn l2sq_f16(a: &[f32], b: &[u16]) -> f32 {
         .sum()
 }
 
-/// Weighted popcount of a binary code against a 4-bit query split into bit planes:
-/// returns `sum_i sum_j 2^j * popcount(code[i] & planes[4*i + j])`, i.e. the sum of the quantised
-/// query components at the code's set bits. `planes.len()` must be `4 * code.len()`.
+/// Weighted popcount of a binary code against a 4-bit query split into bit planes (plane-major:
+/// plane `j` is `planes[j * w .. (j + 1) * w]` for `w = code.len()`): returns
+/// `sum_i sum_j 2^j * popcount(code[i] & planes[j * w + i])`, i.e. the sum of the quantised query
+/// components at the code's set bits. `planes.len()` must be `4 * code.len()`.
 #[inline]
 pub fn weighted_popcount4(code: &[u64], planes: &[u64]) -> u32 {
+    let w = code.len();
+    if planes.len() < 4 * w {
+        return 0;
+    }
     #[cfg(target_arch = "x86_64")]
-    if is_x86_feature_detected!("popcnt") {
-        // SAFETY: POPCNT is supported (checked above); the kernel only uses safe slice indexing.
-        return unsafe { wpop4_popcnt(code, planes) };
+    {
+        if w % 8 == 0
+            && is_x86_feature_detected!("avx512f")
+            && is_x86_feature_detected!("avx512vpopcntdq")
+        {
+            // SAFETY: AVX-512F and VPOPCNTDQ checked; the kernel loads 8-word blocks of `code`
+            // (w a multiple of 8) and of the four planes (planes.len() >= 4 w, checked above).
+            return unsafe { wpop4_avx512(code, planes) };
+        }
+        if is_x86_feature_detected!("popcnt") {
+            // SAFETY: POPCNT is supported (checked above); the kernel only uses safe indexing.
+            return unsafe { wpop4_popcnt(code, planes) };
+        }
     }
     wpop4_scalar(code, planes)
+}
+
+/// Quantise the unit rotated query `x` to 4-bit unsigned integers
+/// `u_i = trunc(clamp((x_i - lo) / delta + dither_i, 0, 15))` and write their bit planes into
+/// `planes` (plane-major, as [`weighted_popcount4`] reads them; bit `i % 64` of word `i / 64`).
+/// Returns `sum_i u_i`. `x.len()` must be a multiple of 64, `dither` as long as `x`, and `planes`
+/// `4 * x.len() / 64` words; `delta > 0`.
+pub fn quantize4_planes(x: &[f32], dither: &[f32], lo: f32, delta: f32, planes: &mut [u64]) -> u64 {
+    let w = x.len() / 64;
+    if dither.len() < x.len() || planes.len() < 4 * w {
+        return 0;
+    }
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2_fma() {
+        // SAFETY: AVX2 checked; the kernel reads 64-component blocks of `x` and `dither` (both at
+        // least 64 w long) and writes `planes[..4 w]` through safe indexing.
+        return unsafe { quantize4_planes_avx2(x, dither, lo, delta, planes) };
+    }
+    quantize4_planes_scalar(x, dither, lo, delta, planes)
+}
+
+fn quantize4_planes_scalar(
+    x: &[f32],
+    dither: &[f32],
+    lo: f32,
+    delta: f32,
+    planes: &mut [u64],
+) -> u64 {
+    let w = x.len() / 64;
+    let mut sum_u = 0u64;
+    for (b, (xs, ds)) in x.chunks_exact(64).zip(dither.chunks_exact(64)).enumerate() {
+        let mut word = [0u64; 4];
+        for (i, (&x, &d)) in xs.iter().zip(ds).enumerate() {
+            // The argument is >= 0 after the clamp, so truncation is the floor (no libm call).
+            let u = (((x - lo) / delta) + d).clamp(0.0, 15.0) as u32;
+            sum_u += u as u64;
+            for (j, wj) in word.iter_mut().enumerate() {
+                *wj |= (((u >> j) & 1) as u64) << i;
+            }
+        }
+        for (j, &wj) in word.iter().enumerate() {
+            planes[j * w + b] = wj;
+        }
+    }
+    sum_u
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn quantize4_planes_avx2(
+    x: &[f32],
+    dither: &[f32],
+    lo: f32,
+    delta: f32,
+    planes: &mut [u64],
+) -> u64 {
+    let w = x.len() / 64;
+    let (vlo, vdelta) = (_mm256_set1_ps(lo), _mm256_set1_ps(delta));
+    let (zero, fifteen) = (_mm256_setzero_ps(), _mm256_set1_ps(15.0));
+    let mut acc = _mm256_setzero_si256();
+    for b in 0..w {
+        let mut word = [0u64; 4];
+        for k in 0..8 {
+            let i = 64 * b + 8 * k;
+            let xv = _mm256_loadu_ps(x.as_ptr().add(i));
+            let dv = _mm256_loadu_ps(dither.as_ptr().add(i));
+            // Same operations as the scalar path (a division, not a reciprocal), so the same
+            // integers; max(v, 0) also maps NaN to 0, as `as u32` does.
+            let v = _mm256_add_ps(_mm256_div_ps(_mm256_sub_ps(xv, vlo), vdelta), dv);
+            let v = _mm256_min_ps(_mm256_max_ps(v, zero), fifteen);
+            let u = _mm256_cvttps_epi32(v);
+            acc = _mm256_add_epi32(acc, u);
+            // Bit j of the eight integers, via the sign bit.
+            let m0 = _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_slli_epi32::<31>(u))) as u64;
+            let m1 = _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_slli_epi32::<30>(u))) as u64;
+            let m2 = _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_slli_epi32::<29>(u))) as u64;
+            let m3 = _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_slli_epi32::<28>(u))) as u64;
+            word[0] |= m0 << (8 * k);
+            word[1] |= m1 << (8 * k);
+            word[2] |= m2 << (8 * k);
+            word[3] |= m3 << (8 * k);
+        }
+        for (j, &wj) in word.iter().enumerate() {
+            planes[j * w + b] = wj;
+        }
+    }
+    let s = _mm_add_epi32(
+        _mm256_castsi256_si128(acc),
+        _mm256_extracti128_si256::<1>(acc),
+    );
+    let s = _mm_add_epi32(s, _mm_shuffle_epi32::<0b01_00_11_10>(s));
+    let s = _mm_add_epi32(s, _mm_shuffle_epi32::<0b00_00_00_01>(s));
+    _mm_cvtsi128_si32(s) as u32 as u64
+}
+
+/// In-place unnormalised fast Walsh-Hadamard transform (length a power of two).
+#[inline]
+pub fn fwht(x: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2_fma() {
+        // SAFETY: AVX2 checked; the body is safe code compiled for AVX2.
+        return unsafe { fwht_avx2(x) };
+    }
+    fwht_body(x)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn fwht_avx2(x: &mut [f32]) {
+    fwht_body(x)
+}
+
+#[inline(always)]
+fn fwht_body(x: &mut [f32]) {
+    let n = x.len();
+    let mut h = 1;
+    while h < n {
+        for block in x.chunks_exact_mut(2 * h) {
+            let (l, r) = block.split_at_mut(h);
+            for (a, b) in l.iter_mut().zip(r.iter_mut()) {
+                let (u, v) = (*a, *b);
+                *a = u + v;
+                *b = u - v;
+            }
+        }
+        h *= 2;
+    }
+}
+
+/// `out[i] = clamp(round(x[i] / scale), -127, 127)` (round half away from zero, as `f32::round`).
+#[inline]
+pub fn round_to_i8(x: &[f32], scale: f32, out: &mut [i8]) {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2_fma() {
+        // SAFETY: AVX2 checked; the body is safe code compiled for AVX2.
+        return unsafe { round_to_i8_avx2(x, scale, out) };
+    }
+    round_to_i8_body(x, scale, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn round_to_i8_avx2(x: &[f32], scale: f32, out: &mut [i8]) {
+    round_to_i8_body(x, scale, out)
+}
+
+#[inline(always)]
+fn round_to_i8_body(x: &[f32], scale: f32, out: &mut [i8]) {
+    for (o, &v) in out.iter_mut().zip(x) {
+        *o = (v / scale).round().clamp(-127.0, 127.0) as i8;
+    }
 }
 
 /// Inner product of 4-bit unsigned codes with an i8 query: `sum_i u_i * q_i`.
@@ -216,15 +384,43 @@ fn l2sq_f32_scalar(a: &[f32], b: &[f32]) -> f32 {
 }
 
 fn wpop4_scalar(code: &[u64], planes: &[u64]) -> u32 {
+    let w = code.len();
+    let (p0, rest) = planes.split_at(w);
+    let (p1, rest) = rest.split_at(w);
+    let (p2, p3) = rest.split_at(w);
     let mut s = [0u32; 4];
     for (i, &c) in code.iter().enumerate() {
-        let p = &planes[4 * i..4 * i + 4];
-        s[0] += (c & p[0]).count_ones();
-        s[1] += (c & p[1]).count_ones();
-        s[2] += (c & p[2]).count_ones();
-        s[3] += (c & p[3]).count_ones();
+        s[0] += (c & p0[i]).count_ones();
+        s[1] += (c & p1[i]).count_ones();
+        s[2] += (c & p2[i]).count_ones();
+        s[3] += (c & p3[i]).count_ones();
     }
     s[0] + 2 * s[1] + 4 * s[2] + 8 * s[3]
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512vpopcntdq")]
+unsafe fn wpop4_avx512(code: &[u64], planes: &[u64]) -> u32 {
+    let w = code.len();
+    let (c, p) = (code.as_ptr(), planes.as_ptr());
+    let mut acc = [_mm512_setzero_si512(); 4];
+    let mut i = 0;
+    while i + 8 <= w {
+        let cv = _mm512_loadu_si512(c.add(i) as *const _);
+        for (j, a) in acc.iter_mut().enumerate() {
+            let pv = _mm512_loadu_si512(p.add(j * w + i) as *const _);
+            *a = _mm512_add_epi64(*a, _mm512_popcnt_epi64(_mm512_and_si512(cv, pv)));
+        }
+        i += 8;
+    }
+    let s = _mm512_add_epi64(
+        _mm512_add_epi64(acc[0], _mm512_slli_epi64::<1>(acc[1])),
+        _mm512_add_epi64(
+            _mm512_slli_epi64::<2>(acc[2]),
+            _mm512_slli_epi64::<3>(acc[3]),
+        ),
+    );
+    _mm512_reduce_add_epi64(s) as u32
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -431,22 +627,72 @@ mod tests {
 
     #[test]
     fn weighted_popcount_matches_definition() {
-        let code: Vec<u64> = (0..16u64)
-            .map(|i| i.wrapping_mul(0x9E3779B97F4A7C15))
-            .collect();
-        let u: Vec<u32> = (0..1024u32).map(|i| (i * 7 + 3) % 16).collect();
-        let mut planes = vec![0u64; 64];
-        for (i, &v) in u.iter().enumerate() {
-            for j in 0..4 {
-                if (v >> j) & 1 == 1 {
-                    planes[4 * (i / 64) + j] |= 1 << (i % 64);
+        // 16 words take the AVX-512 kernel where the CPU has it, 2 and 5 words the scalar one.
+        for words in [2usize, 5, 16] {
+            let bits = 64 * words;
+            let code: Vec<u64> = (0..words as u64)
+                .map(|i| (i + 1).wrapping_mul(0x9E3779B97F4A7C15))
+                .collect();
+            let u: Vec<u32> = (0..bits as u32).map(|i| (i * 7 + 3) % 16).collect();
+            let mut planes = vec![0u64; 4 * words];
+            for (i, &v) in u.iter().enumerate() {
+                for j in 0..4 {
+                    if (v >> j) & 1 == 1 {
+                        planes[j * words + i / 64] |= 1 << (i % 64);
+                    }
                 }
             }
+            let want: u32 = (0..bits)
+                .filter(|&i| (code[i / 64] >> (i % 64)) & 1 == 1)
+                .map(|i| u[i])
+                .sum();
+            assert_eq!(weighted_popcount4(&code, &planes), want, "words={words}");
+            assert_eq!(wpop4_scalar(&code, &planes), want, "scalar words={words}");
         }
-        let want: u32 = (0..1024)
-            .filter(|&i| (code[i / 64] >> (i % 64)) & 1 == 1)
-            .map(|i| u[i])
-            .sum();
-        assert_eq!(weighted_popcount4(&code, &planes), want);
+    }
+
+    #[test]
+    fn quantiser_matches_scalar_definition() {
+        let x: Vec<f32> = data(1024, 3).iter().map(|v| v * 0.05).collect();
+        let dither: Vec<f32> = data(1024, 11).iter().map(|v| 0.5 * (v + 1.0)).collect();
+        let (lo, hi) = x
+            .iter()
+            .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &v| {
+                (a.min(v), b.max(v))
+            });
+        let delta = (hi - lo) / 15.0;
+        let mut want = vec![0u64; 64];
+        let mut got = vec![0u64; 64];
+        let s0 = quantize4_planes_scalar(&x, &dither, lo, delta, &mut want);
+        let s1 = quantize4_planes(&x, &dither, lo, delta, &mut got);
+        assert_eq!(s0, s1);
+        assert_eq!(want, got);
+        // Plane-major bits reproduce the integers.
+        let u: Vec<u32> = x
+            .iter()
+            .zip(&dither)
+            .map(|(&v, &d)| (((v - lo) / delta) + d).clamp(0.0, 15.0) as u32)
+            .collect();
+        for (i, &ui) in u.iter().enumerate() {
+            let back: u32 = (0..4)
+                .map(|j| (((got[j * 16 + i / 64] >> (i % 64)) & 1) as u32) << j)
+                .sum();
+            assert_eq!(back, ui, "component {i}");
+        }
+    }
+
+    #[test]
+    fn fwht_and_rounding_match_their_definitions() {
+        let x = data(256, 5);
+        let mut a = x.clone();
+        let mut b = x.clone();
+        fwht(&mut a);
+        fwht_body(&mut b);
+        assert_eq!(a, b);
+        let mut r = vec![0i8; 256];
+        round_to_i8(&x, 0.01, &mut r);
+        for (&v, &o) in x.iter().zip(&r) {
+            assert_eq!(o, (v / 0.01).round().clamp(-127.0, 127.0) as i8);
+        }
     }
 }
