@@ -98,7 +98,7 @@ pub fn weighted_popcount4(code: &[u64], planes: &[u64]) -> u32 {
     }
     #[cfg(target_arch = "x86_64")]
     {
-        if w % 8 == 0
+        if w.is_multiple_of(8)
             && is_x86_feature_detected!("avx512f")
             && is_x86_feature_detected!("avx512vpopcntdq")
         {
