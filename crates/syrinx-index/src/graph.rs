@@ -132,6 +132,12 @@ impl Graph {
         }
     }
 
+    /// Start fetching the level-0 neighbour list of `id` (a hint).
+    #[inline]
+    pub fn prefetch_level0(&self, id: u32) {
+        crate::simd::prefetch(self.slots(id, 0), 3);
+    }
+
     /// Replace the neighbours of `id` at `level` (truncated to the capacity).
     pub fn set_neighbors(&self, id: u32, level: u8, nbrs: &[u32]) {
         let s = self.slots(id, level);

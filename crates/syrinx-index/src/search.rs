@@ -382,6 +382,8 @@ pub(crate) fn search_refined<A: Fn(u32) -> bool, S: Fn(u32) -> f32, P: Fn(u32)>(
                 f32::INFINITY
             };
             if lb < worst {
+                // Its neighbour list is read if it is expanded; start fetching it now.
+                g.prefetch_level0(nb);
                 cands.push(Reverse(Open {
                     c: Cand { d: est, id: nb },
                     lb,
