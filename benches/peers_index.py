@@ -56,6 +56,47 @@ def sweep(name, dataset, search_one, efs, set_ef, queries, gt, k, build_s, index
     return rows
 
 
+def sweep_batch(name, dataset, search_all, efs, set_ef, queries, gt, k, build_s, index_bytes):
+    """The same sweep with ONE call for all queries (single-threaded): the library's own loop,
+    without the per-query Python overhead of `sweep`. No per-query latencies in this mode."""
+    rows = []
+    search_all(queries[: min(100, len(queries))], k)  # warm-up
+    for ef in efs:
+        set_ef(ef)
+        t0 = time.perf_counter()
+        ids = search_all(queries, k)
+        total = time.perf_counter() - t0
+        hits = sum(len(set(int(x) for x in ids[i, :k]) & set(int(x) for x in gt[i, :k])) for i in range(len(queries)))
+        row = dict(system=name + " (one call)", dataset=dataset, n=0, nq=len(queries), param=f"ef={ef}",
+                   recall=hits / (len(queries) * k), qps=len(queries) / total,
+                   p50_ms=float("nan"), p99_ms=float("nan"),
+                   build_s=build_s, index_bytes=int(index_bytes), hwm_bytes=0,
+                   note="all queries in one call on one thread: no per-query Python overhead, no latencies")
+        print(f"  {row['system']:<40} {row['param']:>8} recall {row['recall']:.4f}  QPS {row['qps']:>8.0f}", flush=True)
+        rows.append(row)
+    return rows
+
+
+def cached_build(cache, key, build, save, load):
+    """Build an index, or load it from `cache/key` (with its recorded build time) when present."""
+    if cache:
+        path = os.path.join(cache, key)
+        meta = path + ".json"
+        if os.path.exists(path) and os.path.exists(meta):
+            idx = load(path)
+            with open(meta) as f:
+                bs = json.load(f)["build_s"]
+            print(f"  loaded {path} (built in {bs:.0f} s)", flush=True)
+            return idx, bs
+    t = time.perf_counter(); idx = build(); bs = time.perf_counter() - t
+    if cache:
+        os.makedirs(cache, exist_ok=True)
+        save(idx, path)
+        with open(meta, "w") as f:
+            json.dump({"build_s": bs}, f)
+    return idx, bs
+
+
 def run(args):
     base = normalise(np.load(args.base, mmap_mode="r")[:])
     queries = normalise(np.load(args.queries))
@@ -67,25 +108,49 @@ def run(args):
     ids = np.arange(n)
     if "hnswlib" in libs:
         import hnswlib
-        idx = hnswlib.Index(space="ip", dim=d)  # vectors normalised: ip == cosine
-        idx.init_index(max_elements=n, M=16, ef_construction=200, random_seed=100)
-        idx.set_num_threads(args.threads)
-        t = time.perf_counter(); idx.add_items(base, ids); bs = time.perf_counter() - t
+
+        def build():
+            idx = hnswlib.Index(space="ip", dim=d)  # vectors normalised: ip == cosine
+            idx.init_index(max_elements=n, M=16, ef_construction=200, random_seed=100)
+            idx.set_num_threads(args.threads)
+            idx.add_items(base, ids)
+            return idx
+
+        def load(path):
+            idx = hnswlib.Index(space="ip", dim=d)
+            idx.load_index(path, max_elements=n)
+            return idx
+        idx, bs = cached_build(args.index_cache, f"hnswlib-{args.dataset}-M16-efc200.bin", build,
+                               lambda idx, p: idx.save_index(p), load)
         idx.set_num_threads(1)
         size = n * (8 * 16 + 4 + 4 * d + 8)  # hnswlib's own per-element memory (level 0 + data + label)
         rows += sweep("hnswlib M=16 efC=200", args.dataset, lambda q, k: idx.knn_query(q, k=k)[0][0], efs,
                       lambda ef: idx.set_ef(max(ef, k)), queries, gt, k, bs, size)
+        if args.one_call:
+            rows += sweep_batch("hnswlib M=16 efC=200", args.dataset, lambda qs, k: idx.knn_query(qs, k=k)[0], efs,
+                                lambda ef: idx.set_ef(max(ef, k)), queries, gt, k, bs, size)
         del idx
     if "faiss" in libs:
         import faiss
         faiss.omp_set_num_threads(args.threads)
-        idx = faiss.IndexHNSWFlat(d, 16, faiss.METRIC_INNER_PRODUCT)
-        idx.hnsw.efConstruction = 200
-        t = time.perf_counter(); idx.add(base); bs = time.perf_counter() - t
+
+        def build():
+            idx = faiss.IndexHNSWFlat(d, 16, faiss.METRIC_INNER_PRODUCT)
+            idx.hnsw.efConstruction = 200
+            idx.add(base)
+            return idx
+        key = f"faiss-{args.dataset}-HNSWFlat-M16-efc200.index"
+        idx, bs = cached_build(args.index_cache, key, build,
+                               lambda idx, p: faiss.write_index(idx, p), faiss.read_index)
         faiss.omp_set_num_threads(1)
-        size = len(faiss.serialize_index(idx))
+        # Its serialised size (the cached file is that serialisation).
+        size = os.path.getsize(os.path.join(args.index_cache, key)) if args.index_cache \
+            else len(faiss.serialize_index(idx))
         rows += sweep("faiss HNSWFlat M=16 efC=200", args.dataset, lambda q, k: idx.search(q[None, :], k)[1][0], efs,
                       lambda ef: setattr(idx.hnsw, "efSearch", max(ef, k)), queries, gt, k, bs, size)
+        if args.one_call:
+            rows += sweep_batch("faiss HNSWFlat M=16 efC=200", args.dataset, lambda qs, k: idx.search(qs, k)[1], efs,
+                                lambda ef: setattr(idx.hnsw, "efSearch", max(ef, k)), queries, gt, k, bs, size)
         del idx
     for dt in ("f32", "f16", "i8"):
         if f"usearch-{dt}" not in libs:
@@ -227,6 +292,10 @@ def main():
     r.add_argument("--threads", type=int, default=2)
     r.add_argument("--ef", default="10,16,24,32,48,64,96,128,192,256")
     r.add_argument("--libs", default="hnswlib,faiss,usearch-f32,usearch-f16,usearch-i8,usearch-b1")
+    r.add_argument("--index-cache", default=None,
+                   help="directory to save built hnswlib/faiss indexes in and load them from (build time kept)")
+    r.add_argument("--one-call", action=argparse.BooleanOptionalAction, default=True,
+                   help="also sweep hnswlib/faiss with all queries in one single-threaded call")
     s = sub.add_parser("stats"); s.add_argument("files", nargs="+")
     a = ap.parse_args()
     run(a) if a.cmd == "run" else stats(a.files)
