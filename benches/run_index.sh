@@ -3,7 +3,12 @@
 #   bash benches/run_index.sh                # 100k generated (+ real embeddings if present)
 #   N=1000000 bash benches/run_index.sh      # 1M (optional; ~1 h on 2 cores; never in CI)
 #   PEERS=0 ...                              # skip hnswlib/faiss/usearch
+#   PEER_LIBS=hnswlib,faiss                  # which peers (default: all, usearch in four precisions)
 #   GENERATORS="recordings mixture"          # which generated sets (default both at 100k, recordings at 1M)
+#   REUSE=1                                  # keep an existing syrinx index and the peers' saved indexes
+#                                            # (under $CACHE/peer-indexes) instead of rebuilding them
+#   ROUNDS=3                                 # repeat the search sweeps, syrinx and peers alternately, and
+#                                            # keep every round's JSON (a shared machine drifts by 10-20%)
 # Builds bench-index (release), generates data and caches ground truth under ~/.cache/syrinx/bench,
 # runs syrinx-index and the peers on the same files, prints one combined table, and writes
 # docs/benchmarks-index.md (+ docs/img/index_recall_qps_<label>.png).
@@ -14,6 +19,8 @@ N="${N:-100000}"
 NQ="${NQ:-1000}"
 THREADS="${THREADS:-2}"
 PEERS="${PEERS:-1}"
+REUSE="${REUSE:-0}"
+ROUNDS="${ROUNDS:-1}"
 CACHE="${SYRINX_BENCH_DIR:-$HOME/.cache/syrinx/bench}"
 REAL="${SYRINX_REAL_EMBEDDINGS:-$HOME/.cache/syrinx/data/birdaudio_windows_hop1.npy}"
 # The generator's calibration reference (3 s hop: no overlapping windows); made by `bench-embed dump --hop 3`.
@@ -34,19 +41,31 @@ run_dataset() { # name base queries
   local gt="$CACHE/gt-$name-cosine-k10.npy" idx="$CACHE/idx-$name"
   "$B" gt --base "$base" --queries "$queries" --metric cosine --k 10 --out "$gt"
   # Bulk build of all but the last 1000 rows, then one incremental batch of 1000.
-  "$B" build --base "$base" --index-dir "$idx" --metric cosine --m 16 --efc 200 --incremental 1000
-  "$B" search --index-dir "$idx" --queries "$queries" --gt "$gt" --dataset "$name" \
-    --traversal refined --ef 10,16,24,32,48,64,96,128,192 --json "$OUT/ours-refined-$name.json"
-  # Same index, re-scoring from the float file instead of the extended codes (the tier's A/B).
-  "$B" search --index-dir "$idx" --queries "$queries" --gt "$gt" --dataset "$name" \
-    --traversal refined --rescore vectors --ef 10,16,24,32,48,64,96,128,192 \
-    --json "$OUT/ours-refined-vectors-$name.json"
-  "$B" search --index-dir "$idx" --queries "$queries" --gt "$gt" --dataset "$name" \
-    --traversal estimated --ef 32,64,128,192,256,384,512 --json "$OUT/ours-estimated-$name.json"
-  if [ "$PEERS" = 1 ]; then
-    "$PY" benches/peers_index.py run --base "$base" --queries "$queries" --gt "$gt" --dataset "$name" \
-      --threads "$THREADS" --json "$OUT/peers-$name.json"
+  if [ "$REUSE" = 1 ] && [ -f "$idx/MANIFEST.json" ]; then
+    echo "REUSE=1: keeping $idx"
+  else
+    "$B" build --base "$base" --index-dir "$idx" --metric cosine --m 16 --efc 200 --incremental 1000
   fi
+  local peer_cache=()
+  [ "$REUSE" = 1 ] && peer_cache=(--index-cache "$CACHE/peer-indexes")
+  local r sfx
+  for r in $(seq 1 "$ROUNDS"); do
+    # Round 1 writes the JSON the report reads; later rounds keep theirs beside it (-rN).
+    sfx=""; [ "$r" -gt 1 ] && sfx="-r$r"
+    [ "$ROUNDS" -gt 1 ] && echo "== round $r of $ROUNDS ($name)"
+    "$B" search --index-dir "$idx" --queries "$queries" --gt "$gt" --dataset "$name" \
+      --traversal refined --ef 10,12,16,24,32,48,64,96,128,192 --json "$OUT/ours-refined-$name.json$sfx"
+    # Same index, re-scoring from the float file instead of the extended codes (the tier's A/B).
+    "$B" search --index-dir "$idx" --queries "$queries" --gt "$gt" --dataset "$name" \
+      --traversal refined --rescore vectors --ef 10,16,24,32,48,64,96,128,192 \
+      --json "$OUT/ours-refined-vectors-$name.json$sfx"
+    "$B" search --index-dir "$idx" --queries "$queries" --gt "$gt" --dataset "$name" \
+      --traversal estimated --ef 32,48,64,128,192,256,384,512 --json "$OUT/ours-estimated-$name.json$sfx"
+    if [ "$PEERS" = 1 ]; then
+      "$PY" benches/peers_index.py run --base "$base" --queries "$queries" --gt "$gt" --dataset "$name" \
+        --threads "$THREADS" ${PEER_LIBS:+--libs "$PEER_LIBS"} "${peer_cache[@]}" --json "$OUT/peers-$name.json$sfx"
+    fi
+  done
 }
 
 # Generated sets (syrinx_index::synth): "recordings" (windows of recordings of species, calibrated on

@@ -572,6 +572,21 @@ impl Index {
         (4 * (3 * self.rot.padded() + self.centroid.len())) as u64
     }
 
+    /// How the final rerank reads float rows: through the mapping when every file of the index
+    /// fits in the memory budget beside the resident part (the mapped pages can then all stay
+    /// resident without exceeding it), else with positional reads, which keep the float file out
+    /// of the resident set at the cost of a system call per row (~1 us; ~15% of a search at 1M).
+    fn row_read(&self) -> search::RowRead {
+        let all = (self.codes.capacity() * 8 + self.graph.bytes()) as u64
+            + self.store.mapped_bytes() as u64
+            + self.ex.as_ref().map_or(0, |e| e.mapped_bytes() as u64);
+        if all <= self.params.memory_budget {
+            search::RowRead::Mapped
+        } else {
+            search::RowRead::Positional
+        }
+    }
+
     /// Resident memory accounting.
     pub fn memory_report(&self) -> MemoryReport {
         let codes = (self.codes.capacity() * 8) as u64;
@@ -1302,6 +1317,7 @@ impl Index {
                         cands,
                         k,
                         Rerank::Bounded,
+                        self.row_read(),
                         &mut counts.exact,
                     )?));
                 }
@@ -1339,6 +1355,7 @@ impl Index {
             shortlist,
             k,
             opts.rerank,
+            self.row_read(),
             &mut counts.exact,
         )?))
     }

@@ -211,7 +211,17 @@ pub enum Rerank {
     All,
 }
 
+/// Where the final rerank reads its float rows from (see `store`'s module docs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RowRead {
+    /// Through the mapping: no system call, but the pages stay in the process's resident set.
+    Mapped,
+    /// With a positional read: a system call per row, nothing mapped.
+    Positional,
+}
+
 /// Exact top-k among `cands` (ids with estimate and error half-width), by lower bound order.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn rerank(
     store: &VectorStore,
     metric: Metric,
@@ -219,6 +229,7 @@ pub(crate) fn rerank(
     mut cands: Vec<(f32, f32, u32)>,
     k: usize,
     mode: Rerank,
+    read: RowRead,
     reads: &mut usize,
 ) -> Result<Vec<Cand>> {
     // Sort by lower bound = estimate - bound.
@@ -233,9 +244,10 @@ pub(crate) fn rerank(
                 }
             }
         }
-        // Positional read, not the mapping: keeps a searching process's resident set free of
-        // float-file pages (see `store`).
-        let d = store.distance_read(metric, q, id, &mut scratch)?;
+        let d = match read {
+            RowRead::Mapped => store.distance(metric, q, id),
+            RowRead::Positional => store.distance_read(metric, q, id, &mut scratch)?,
+        };
         *reads += 1;
         if top.len() < k {
             top.push(Cand { d, id });
