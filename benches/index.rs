@@ -28,6 +28,10 @@ use syrinx_index::{
 
 use index_io::{read_f32, read_i32, rss, rss_split, write_f32, write_i32};
 
+fn nan_if_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+}
+
 /// One line of results (shared schema with peers_index.py).
 #[derive(Serialize, Deserialize, Clone, Debug, Default)]
 pub struct Row {
@@ -38,7 +42,10 @@ pub struct Row {
     pub param: String,
     pub recall: f64,
     pub qps: f64,
+    /// Latency percentiles; `null` in the JSON (NaN here) where a peer was timed in one call.
+    #[serde(deserialize_with = "nan_if_null")]
     pub p50_ms: f64,
+    #[serde(deserialize_with = "nan_if_null")]
     pub p99_ms: f64,
     pub build_s: f64,
     /// Resident bytes of the index (ours: memory_report().resident_bytes; peers: their own size).

@@ -78,6 +78,7 @@ pub fn report(
         })
         .collect();
     let cell = |r: &Option<Row>| match r {
+        Some(r) if r.p99_ms.is_nan() => format!("{:.0} ({}, one call)", r.qps, r.param),
         Some(r) => format!("{:.0} ({}, p99 {:.2} ms)", r.qps, r.param, r.p99_ms),
         None => "not reached".into(),
     };

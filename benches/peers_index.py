@@ -69,7 +69,7 @@ def sweep_batch(name, dataset, search_all, efs, set_ef, queries, gt, k, build_s,
         hits = sum(len(set(int(x) for x in ids[i, :k]) & set(int(x) for x in gt[i, :k])) for i in range(len(queries)))
         row = dict(system=name + " (one call)", dataset=dataset, n=0, nq=len(queries), param=f"ef={ef}",
                    recall=hits / (len(queries) * k), qps=len(queries) / total,
-                   p50_ms=float("nan"), p99_ms=float("nan"),
+                   p50_ms=None, p99_ms=None,
                    build_s=build_s, index_bytes=int(index_bytes), hwm_bytes=0,
                    note="all queries in one call on one thread: no per-query Python overhead, no latencies")
         print(f"  {row['system']:<40} {row['param']:>8} recall {row['recall']:.4f}  QPS {row['qps']:>8.0f}", flush=True)
