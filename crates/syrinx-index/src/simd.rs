@@ -207,22 +207,34 @@ unsafe fn quantize4_planes_avx2(
     _mm_cvtsi128_si32(s) as u32 as u64
 }
 
-/// In-place unnormalised fast Walsh-Hadamard transform (length a power of two).
-#[inline]
-pub fn fwht(x: &mut [f32]) {
-    #[cfg(target_arch = "x86_64")]
-    if has_avx2_fma() {
-        // SAFETY: AVX2 checked; the body is safe code compiled for AVX2.
-        return unsafe { fwht_avx2(x) };
-    }
-    fwht_body(x)
+/// Define a public function that runs a safe `#[inline(always)]` body compiled a second time for
+/// AVX2+FMA (so LLVM vectorises it with 256-bit registers) where the CPU has them, and as is
+/// elsewhere.
+macro_rules! avx2_multiversion {
+    ($(#[$m:meta])* pub fn $name:ident($($a:ident: $t:ty),*), $avx2:ident => $body:ident) => {
+        $(#[$m])*
+        #[inline]
+        pub fn $name($($a: $t),*) {
+            #[cfg(target_arch = "x86_64")]
+            if has_avx2_fma() {
+                // SAFETY: AVX2 and FMA checked; the body is safe code compiled for them.
+                return unsafe { $avx2($($a),*) };
+            }
+            $body($($a),*)
+        }
+
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn $avx2($($a: $t),*) {
+            $body($($a),*)
+        }
+    };
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn fwht_avx2(x: &mut [f32]) {
-    fwht_body(x)
-}
+avx2_multiversion!(
+    /// In-place unnormalised fast Walsh-Hadamard transform (length a power of two).
+    pub fn fwht(x: &mut [f32]), fwht_avx2 => fwht_body
+);
 
 #[inline(always)]
 fn fwht_body(x: &mut [f32]) {
@@ -241,22 +253,11 @@ fn fwht_body(x: &mut [f32]) {
     }
 }
 
-/// `out[i] = clamp(round(x[i] / scale), -127, 127)` (round half away from zero, as `f32::round`).
-#[inline]
-pub fn round_to_i8(x: &[f32], scale: f32, out: &mut [i8]) {
-    #[cfg(target_arch = "x86_64")]
-    if has_avx2_fma() {
-        // SAFETY: AVX2 checked; the body is safe code compiled for AVX2.
-        return unsafe { round_to_i8_avx2(x, scale, out) };
-    }
-    round_to_i8_body(x, scale, out)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn round_to_i8_avx2(x: &[f32], scale: f32, out: &mut [i8]) {
-    round_to_i8_body(x, scale, out)
-}
+avx2_multiversion!(
+    /// `out[i] = clamp(round(x[i] / scale), -127, 127)` (round half away from zero, as
+    /// `f32::round`).
+    pub fn round_to_i8(x: &[f32], scale: f32, out: &mut [i8]), round_to_i8_avx2 => round_to_i8_body
+);
 
 #[inline(always)]
 fn round_to_i8_body(x: &[f32], scale: f32, out: &mut [i8]) {
