@@ -1369,3 +1369,39 @@ fn to_hits(c: impl IntoIterator<Item = Cand>) -> Vec<Hit> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::SplitMix64;
+
+    #[test]
+    fn rerank_through_mapping_or_pread_gives_the_same_hits() {
+        let dir = tempfile::tempdir().unwrap();
+        let dim = 64;
+        let mut p = IndexParams::new(dim);
+        p.m = 8;
+        p.ef_construction = 40;
+        let mut idx = Index::create(dir.path(), p).unwrap();
+        let mut rng = SplitMix64::new(11);
+        let rows: Vec<f32> = (0..400 * dim).map(|_| rng.next_f32()).collect();
+        idx.insert_batch(&rows).unwrap();
+        idx.commit().unwrap();
+        // A small index fits the default budget: the rerank reads through the mapping.
+        assert_eq!(idx.row_read(), search::RowRead::Mapped);
+        let queries: Vec<Vec<f32>> = (0..20)
+            .map(|_| (0..dim).map(|_| rng.next_f32()).collect())
+            .collect();
+        let opts = SearchOptions::default();
+        let mapped: Vec<Vec<Hit>> = queries
+            .iter()
+            .map(|q| idx.search(q, 10, &opts).unwrap())
+            .collect();
+        // A budget below its files: positional reads, the same hits and distances.
+        idx.params.memory_budget = 1;
+        assert_eq!(idx.row_read(), search::RowRead::Positional);
+        for (q, want) in queries.iter().zip(&mapped) {
+            assert_eq!(&idx.search(q, 10, &opts).unwrap(), want);
+        }
+    }
+}
