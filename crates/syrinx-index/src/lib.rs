@@ -1282,7 +1282,7 @@ impl Index {
                     // scored; the float rows of `Rescore::Vectors` are read through the mapping
                     // and fetched the same way.
                     let prefetch_score = |id: u32| match ex {
-                        Some(x) => simd::prefetch(x.row(id), 16),
+                        Some(x) => x.prefetch_row(id),
                         None => self.store.prefetch_row(id),
                     };
                     let (top, rescored, estimated) = search::search_refined(

@@ -325,7 +325,9 @@ pub fn popcount(code: &[u64]) -> u32 {
     code.iter().map(|w| w.count_ones()).sum()
 }
 
-/// Hint the CPU to fetch the cache lines of `data` (at most the first `lines` 64-byte lines).
+/// Hint the CPU to fetch the 64-byte cache lines that `data` touches (at most the first `lines`
+/// of them; `usize::MAX` for all). A slice that does not start on a line boundary touches one line
+/// more than its length suggests, and the last one is fetched too.
 #[inline(always)]
 pub fn prefetch<T>(data: &[T], lines: usize) {
     #[cfg(target_arch = "x86_64")]
@@ -338,7 +340,8 @@ pub fn prefetch<T>(data: &[T], lines: usize) {
             // SAFETY: prefetch is a hint that never faults; the address is inside `data`
             // (off < byte length), and SSE is part of the x86-64 baseline.
             unsafe { _mm_prefetch::<_MM_HINT_T0>(p.add(off)) };
-            off += 64;
+            // The start of the next cache line.
+            off += 64 - (p as usize + off) % 64;
             l += 1;
         }
     }

@@ -250,6 +250,13 @@ impl RowFile {
         Ok(true)
     }
 
+    /// Start fetching every cache line of row `i` through the mapping (a hint; nothing if out of
+    /// range).
+    #[inline]
+    pub fn prefetch_row(&self, i: u32) {
+        crate::simd::prefetch(self.row(i), usize::MAX);
+    }
+
     /// Row `i` (empty if out of range).
     #[inline]
     pub fn row(&self, i: u32) -> &[u8] {
@@ -365,8 +372,7 @@ impl VectorStore {
     /// Start fetching row `i` through the mapping (a hint; nothing if out of range).
     #[inline]
     pub fn prefetch_row(&self, i: u32) {
-        let b = self.rows.row(i);
-        crate::simd::prefetch(b, b.len().div_ceil(64) + 1);
+        self.rows.prefetch_row(i);
     }
 
     /// Exact distance between a prepared query and row `i` (`INFINITY` if `i` is out of range).
