@@ -4,6 +4,7 @@ on the SAME vector files and ground truth as `bench-index`, writing rows in the 
 
   peers_index.py run   --base B.npy --queries Q.npy --gt GT.npy --dataset NAME --json OUT.json
   peers_index.py stats FILE.npy [FILE.npy ...]     # BirdNET statistics side by side
+  peers_index.py ratios --dir RESULTS --dataset NAME  # syrinx / each peer at equal recall, per round
 
 Build uses --threads threads (default 2); every search is single-threaded, one query at a time
 (the Python call overhead, ~5-10 us per query, is included in the peers' latencies).
@@ -282,6 +283,59 @@ def stats(files):
     print("\n".join(lines))
 
 
+def qps_at(points, r):
+    """QPS of a system at recall r, on its recall-QPS Pareto front (linear between the two front
+    points around r; the fastest point if it already reaches r; None if r is never reached)."""
+    front = []
+    for rec, q in sorted(points, key=lambda p: (-p[0], -p[1])):
+        if not front or q > front[-1][1]:
+            front.append((rec, q))
+    front.sort()
+    if not front or r > front[-1][0]:
+        return None
+    if r <= front[0][0]:
+        return front[0][1]
+    for (r0, q0), (r1, q1) in zip(front, front[1:]):
+        if r0 <= r <= r1:
+            return q0 + (q1 - q0) * (r - r0) / (r1 - r0) if r1 > r0 else max(q0, q1)
+    return None
+
+
+def ratios(args):
+    """Equal-recall QPS ratios of syrinx (best of its default refined walk, the refined walk at
+    half the error bound and the estimated walk) against each peer system, per round (round 1:
+    *.json; round N: *.json-rN)."""
+    import glob
+    targets = [float(t) for t in args.recalls.split(",")]
+    rounds = {}
+    for path in sorted(glob.glob(os.path.join(args.dir, f"*-{args.dataset}.json*"))):
+        if os.path.basename(path).startswith("ours-refined-vectors"):
+            continue  # the non-default float re-scoring: over the 2 GB RSS target at 1M
+        sfx = path.rsplit(".json", 1)[1]
+        rnd = int(sfx[2:]) if sfx.startswith("-r") else 1
+        for row in json.load(open(path)):
+            sysname = "syrinx" if os.path.basename(path).startswith("ours-") else row["system"]
+            rounds.setdefault(rnd, {}).setdefault(sysname, []).append((row["recall"], row["qps"]))
+    for rnd in sorted(rounds):
+        systems = rounds[rnd]
+        peers = sorted(s for s in systems if s != "syrinx")
+        print(f"round {rnd} ({args.dataset}): QPS at equal recall, and syrinx / peer")
+        print(f"{'recall':>7} {'syrinx':>8} " + " ".join(f"{p[:28]:>28}" for p in peers))
+        for t in targets:
+            ours = qps_at(systems.get("syrinx", []), t)
+            cells = []
+            for p in peers:
+                theirs = qps_at(systems[p], t)
+                if theirs is None:
+                    cells.append(f"{'not reached':>28}")
+                elif ours is None:
+                    cells.append(f"{theirs:>10.0f} {'(syrinx: not reached)':>17}")
+                else:
+                    cells.append(f"{theirs:>10.0f} {ours / theirs:>16.2f}x")
+            o = f"{ours:>8.0f}" if ours is not None else f"{'-':>8}"
+            print(f"{t:>7} {o} " + " ".join(cells))
+
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -297,8 +351,11 @@ def main():
     r.add_argument("--one-call", action=argparse.BooleanOptionalAction, default=True,
                    help="also sweep hnswlib/faiss with all queries in one single-threaded call")
     s = sub.add_parser("stats"); s.add_argument("files", nargs="+")
+    q = sub.add_parser("ratios", help="equal-recall QPS ratios from a results directory of run_index.sh")
+    q.add_argument("--dir", required=True); q.add_argument("--dataset", required=True)
+    q.add_argument("--recalls", default="0.95,0.96,0.97,0.98,0.99,0.995,0.999")
     a = ap.parse_args()
-    run(a) if a.cmd == "run" else stats(a.files)
+    {"run": run, "stats": lambda a: stats(a.files), "ratios": ratios}[a.cmd](a)
 
 
 if __name__ == "__main__":
