@@ -279,5 +279,6 @@ pub(crate) fn reserve_headroom<T>(v: &mut Vec<T>, additional: usize) {
     if need > v.capacity() {
         let extra = (need / 8).max(additional);
         v.reserve_exact(need - v.len() + extra - additional);
+        crate::store::advise_huge_pages(v);
     }
 }

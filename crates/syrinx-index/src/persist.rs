@@ -214,6 +214,7 @@ pub fn read_words(dir: &Path, f: &FileRef) -> Result<Vec<u64>> {
     let words =
         usize::try_from(f.bytes / 8).map_err(|_| IndexError::corrupt(&path, "too large"))?;
     let mut v = vec![0u64; words];
+    crate::store::advise_huge_pages(&v);
     file.read_exact(bytemuck::cast_slice_mut(&mut v))
         .map_err(io_err(&path))?;
     let found = crc32fast::hash(bytemuck::cast_slice(&v));
@@ -316,7 +317,12 @@ impl<'a> Cursor<'a> {
         let bytes = n
             .checked_mul(4)
             .ok_or_else(|| IndexError::corrupt(self.path, "size overflow"))?;
-        Ok(bytemuck::pod_collect_to_vec(self.take(bytes)?))
+        let src = self.take(bytes)?;
+        let mut v = vec![0u32; n];
+        // The neighbour lists are read at random by every search: huge pages, before the copy.
+        crate::store::advise_huge_pages(&v);
+        bytemuck::cast_slice_mut::<u32, u8>(&mut v).copy_from_slice(src);
+        Ok(v)
     }
 }
 

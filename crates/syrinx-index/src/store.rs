@@ -478,6 +478,30 @@ fn decode_row(kind: StoreKind, b: &[u8], out: &mut Vec<f32>) {
     }
 }
 
+/// Ask the kernel to back the 2 MB-aligned interior of `v`'s allocation (its whole capacity)
+/// with transparent huge pages: the walk's random reads of the codes and the neighbour lists
+/// each missed the TLB with 4 KB pages. A hint (Linux only; nothing happens where THP is
+/// disabled). Pages already touched stay small until the kernel collapses them, so call it
+/// before filling a new allocation.
+pub(crate) fn advise_huge_pages<T>(v: &Vec<T>) {
+    #[cfg(target_os = "linux")]
+    {
+        const HUGE: usize = 2 << 20;
+        let start = v.as_ptr() as usize;
+        let end = start + v.capacity() * std::mem::size_of::<T>();
+        let (a, e) = (start.div_ceil(HUGE) * HUGE, end / HUGE * HUGE);
+        if e > a {
+            // SAFETY: [a, e) lies inside this Vec's live allocation; MADV_HUGEPAGE only sets
+            // how the range is backed and never changes its contents. Failure is harmless.
+            unsafe {
+                libc::madvise(a as *mut libc::c_void, e - a, libc::MADV_HUGEPAGE);
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = v;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
