@@ -99,10 +99,25 @@ pub fn report(
         ));
     }
     out.push_str("\n<details><summary>Full sweep</summary>\n\n| dataset | system | param | recall@10 | QPS | p50 ms | p99 ms | note |\n|---|---|---|---|---|---|---|---|\n");
+    // One-call peer rows have no per-query latencies (NaN after loading): a dash, not "NaN".
+    let ms = |v: f64| {
+        if v.is_nan() {
+            "-".to_string()
+        } else {
+            format!("{v:.3}")
+        }
+    };
     for r in &rows {
         out.push_str(&format!(
-            "| {} | {} | {} | {:.4} | {:.0} | {:.3} | {:.3} | {} |\n",
-            r.dataset, r.system, r.param, r.recall, r.qps, r.p50_ms, r.p99_ms, r.note
+            "| {} | {} | {} | {:.4} | {:.0} | {} | {} | {} |\n",
+            r.dataset,
+            r.system,
+            r.param,
+            r.recall,
+            r.qps,
+            ms(r.p50_ms),
+            ms(r.p99_ms),
+            r.note
         ));
     }
     out.push_str("\n</details>\n");

@@ -320,7 +320,9 @@ def ratios(args):
         systems = rounds[rnd]
         peers = sorted(s for s in systems if s != "syrinx")
         print(f"round {rnd} ({args.dataset}): QPS at equal recall, and syrinx / peer")
-        print(f"{'recall':>7} {'syrinx':>8} " + " ".join(f"{p[:28]:>28}" for p in peers))
+        for i, p in enumerate(peers):
+            print(f"  peer {i + 1}: {p}")
+        print(f"{'recall':>7} {'syrinx':>8} " + " ".join(f"{'peer ' + str(i + 1):>28}" for i in range(len(peers))))
         for t in targets:
             ours = qps_at(systems.get("syrinx", []), t)
             cells = []

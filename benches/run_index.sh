@@ -123,3 +123,7 @@ MD="docs/benchmarks-index.md"
 [ "$LABEL" != "100k" ] && MD="docs/benchmarks-index-$LABEL.md"
 "$B" report --json "$OUT"/*.json --md "$MD" \
   --png "docs/img/index_recall_qps_$LABEL.png" --plot-dataset "$PLOT" --preamble "$PRE"
+# Equal-recall ratios per round (syrinx / each peer), from the JSON files just written.
+if [ "$PEERS" = 1 ]; then
+  for d in "${DATASETS[@]}"; do "$PY" benches/peers_index.py ratios --dir "$OUT" --dataset "$d"; done
+fi
