@@ -49,21 +49,22 @@ run_dataset() { # name base queries
   local peer_cache=()
   [ "$REUSE" = 1 ] && peer_cache=(--index-cache "$CACHE/peer-indexes")
   local r sfx
+  # One syrinx sweep on this dataset: sweep VARIANT ARGS... writes ours-VARIANT-<name>.json<sfx>.
+  sweep() {
+    local variant="$1"; shift
+    "$B" search --index-dir "$idx" --queries "$queries" --gt "$gt" --dataset "$name" "$@" \
+      --json "$OUT/ours-$variant-$name.json$sfx"
+  }
   for r in $(seq 1 "$ROUNDS"); do
     # Round 1 writes the JSON the report reads; later rounds keep theirs beside it (-rN).
     sfx=""; [ "$r" -gt 1 ] && sfx="-r$r"
     [ "$ROUNDS" -gt 1 ] && echo "== round $r of $ROUNDS ($name)"
-    "$B" search --index-dir "$idx" --queries "$queries" --gt "$gt" --dataset "$name" \
-      --traversal refined --ef 10,12,16,24,32,48,64,96,128,192 --json "$OUT/ours-refined-$name.json$sfx"
+    sweep refined --traversal refined --ef 10,12,16,24,32,48,64,96,128,192
     # Same index, re-scoring from the float file instead of the extended codes (the tier's A/B).
-    "$B" search --index-dir "$idx" --queries "$queries" --gt "$gt" --dataset "$name" \
-      --traversal refined --rescore vectors --ef 10,16,24,32,48,64,96,128,192 \
-      --json "$OUT/ours-refined-vectors-$name.json$sfx"
-    "$B" search --index-dir "$idx" --queries "$queries" --gt "$gt" --dataset "$name" \
-      --traversal estimated --ef 32,48,64,128,192,256,384,512 --json "$OUT/ours-estimated-$name.json$sfx"
+    sweep refined-vectors --traversal refined --rescore vectors --ef 10,16,24,32,48,64,96,128,192
+    sweep estimated --traversal estimated --ef 32,48,64,128,192,256,384,512
     # The refined walk with half the 1-bit error bound: its curve at recall 0.93-0.99.
-    "$B" search --index-dir "$idx" --queries "$queries" --gt "$gt" --dataset "$name" \
-      --traversal refined --bound-scale 0.5 --ef 10,12,16,24,32 --json "$OUT/ours-refined-b05-$name.json$sfx"
+    sweep refined-b05 --traversal refined --bound-scale 0.5 --ef 10,12,16,24,32
     if [ "$PEERS" = 1 ]; then
       "$PY" benches/peers_index.py run --base "$base" --queries "$queries" --gt "$gt" --dataset "$name" \
         --threads "$THREADS" ${PEER_LIBS:+--libs "$PEER_LIBS"} "${peer_cache[@]}" --json "$OUT/peers-$name.json$sfx"
