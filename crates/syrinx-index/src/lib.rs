@@ -163,7 +163,9 @@ impl IndexParams {
 /// Per-search options.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SearchOptions<'a> {
-    /// Beam width (effort); `None` uses `IndexParams::ef_search`. Raised to `k` if smaller.
+    /// Beam width (effort); `None` uses `IndexParams::ef_search`. `Traversal::Estimated` raises it
+    /// to `k` if smaller; `Traversal::Refined` allows it below `k` (its rerank draws on every node
+    /// it re-scored, not only the beam).
     pub ef: Option<usize>,
     /// Only return ids the filter allows.
     pub filter: Option<Filter<'a>>,
@@ -1260,7 +1262,7 @@ impl Index {
             let Some((ep, top)) = self.graph.entry() else {
                 return Ok(Vec::new());
             };
-            let ef = opts.ef.unwrap_or(self.params.ef_search).max(k);
+            let ef = opts.ef.unwrap_or(self.params.ef_search);
             let mut vis = self.visited.take(n);
             let mut nbuf = Vec::with_capacity(2 * self.params.m);
             let mut cur = Cand {
@@ -1275,8 +1277,8 @@ impl Index {
             match opts.traversal {
                 Traversal::Refined => {
                     let score = |id: u32| match ex {
-                        Some(_) => ex_est(id).map_or(f32::INFINITY, |(e, _)| e),
-                        None => self.store.distance(metric, q, id),
+                        Some(_) => ex_est(id).unwrap_or((f32::INFINITY, 0.0)),
+                        None => (self.store.distance(metric, q, id), 0.0),
                     };
                     // Start fetching an extended-code row (all its cache lines) before it is
                     // scored; the float rows of `Rescore::Vectors` are read through the mapping
@@ -1285,7 +1287,7 @@ impl Index {
                         Some(x) => x.prefetch_row(id),
                         None => self.store.prefetch_row(id),
                     };
-                    let (top, rescored, estimated) = search::search_refined(
+                    let (mut pool, rescored, estimated) = search::search_refined(
                         &self.graph,
                         &oracle,
                         score,
@@ -1303,18 +1305,17 @@ impl Index {
                     counts.estimated = estimated;
                     if ex.is_none() {
                         // Already exact.
-                        return Ok(to_hits(top.into_iter().take(k)));
+                        pool.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.2.cmp(&b.2)));
+                        return Ok(to_hits(
+                            pool.into_iter().take(k).map(|(d, _, id)| Cand { d, id }),
+                        ));
                     }
-                    // Exact distances for the extended-code results, in lower-bound order.
-                    let cands = top
-                        .iter()
-                        .filter_map(|c| ex_est(c.id).map(|(e, b)| (e, b, c.id)))
-                        .collect();
+                    // Exact distances for the re-scored nodes, in lower-bound order.
                     return Ok(to_hits(search::rerank(
                         &self.store,
                         metric,
                         q,
-                        cands,
+                        pool,
                         k,
                         Rerank::Bounded,
                         self.row_read(),
@@ -1326,7 +1327,7 @@ impl Index {
                         &self.graph,
                         &oracle,
                         &[cur],
-                        ef,
+                        ef.max(k),
                         0,
                         &mut vis,
                         &mut nbuf,

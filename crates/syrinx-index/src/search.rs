@@ -291,14 +291,21 @@ pub(crate) fn refine_shortlist(
     out
 }
 
-/// Level-0 search that navigates on RaBitQ estimates and keeps a re-scored result set: a
-/// visited node is re-scored with `score` (the extended codes, or the exact vector) only when its
-/// 1-bit lower bound (estimate minus `bound_scale` x error bound) could enter the current
-/// top-`ef`; the walk stops when the next candidate's lower bound is worse than the worst
-/// re-scored result. Returns up to `ef` results (ascending by `score`), the number of
-/// re-scorings and the number of 1-bit estimates.
+/// Level-0 search that navigates on RaBitQ estimates and re-scores as it goes: a visited node is
+/// re-scored with `score` (the extended codes, or the exact vector; it returns an estimate and
+/// its error half-width, 0 when exact) only when its 1-bit lower bound (estimate minus
+/// `bound_scale` x error bound) could enter the current top-`ef` of re-scored nodes; the walk
+/// stops when the next candidate's lower bound is worse than the worst of that top-`ef` and at
+/// least `k` accepted nodes were re-scored.
+///
+/// Returns every accepted node it re-scored as `(estimate, bound, id)`, unordered: the final
+/// rerank's candidates. Those are the walk's top `ef` *and* the near misses it scored on the way,
+/// which cost nothing more to keep. At 1M, ef = 10, keeping them (instead of the top `ef` only)
+/// raised recall@10 from 0.964 to 0.997 for 1.8 more float rows per query, and the beam `ef`
+/// no longer has to be at least `k`. Also returns the number of re-scorings and of 1-bit
+/// estimates.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn search_refined<A: Fn(u32) -> bool, S: Fn(u32) -> f32, P: Fn(u32)>(
+pub(crate) fn search_refined<A: Fn(u32) -> bool, S: Fn(u32) -> (f32, f32), P: Fn(u32)>(
     g: &Graph,
     o: &CodeOracle<'_>,
     score: S,
@@ -310,8 +317,9 @@ pub(crate) fn search_refined<A: Fn(u32) -> bool, S: Fn(u32) -> f32, P: Fn(u32)>(
     vis: &mut VisitedList,
     nbuf: &mut Vec<u32>,
     accept: A,
-) -> (Vec<Cand>, usize, usize) {
-    let ef = ef.max(k).max(1);
+) -> (Vec<(f32, f32, u32)>, usize, usize) {
+    let ef = ef.max(1);
+    let mut pool: Vec<(f32, f32, u32)> = Vec::with_capacity(4 * ef + 64);
     let (mut rescored_n, mut est_n) = (0usize, 0usize);
     // Candidates are keyed by their estimate and the walk stops on their *lower bound*, even when
     // the exact distance is known: keying on exact distances made the walk terminate like plain
@@ -341,10 +349,9 @@ pub(crate) fn search_refined<A: Fn(u32) -> bool, S: Fn(u32) -> f32, P: Fn(u32)>(
     }));
     if accept(entry.id) {
         rescored_n += 1;
-        res.push(Cand {
-            d: score(entry.id),
-            id: entry.id,
-        });
+        let (d, b) = score(entry.id);
+        pool.push((d, b, entry.id));
+        res.push(Cand { d, id: entry.id });
     }
     while let Some(Reverse(Open { c, lb })) = cands.pop() {
         let worst = if res.len() >= ef {
@@ -352,7 +359,7 @@ pub(crate) fn search_refined<A: Fn(u32) -> bool, S: Fn(u32) -> f32, P: Fn(u32)>(
         } else {
             f32::INFINITY
         };
-        if worst.is_finite() && lb > worst {
+        if worst.is_finite() && lb > worst && pool.len() >= k {
             break;
         }
         g.neighbors_into(c.id, 0, nbuf);
@@ -402,7 +409,8 @@ pub(crate) fn search_refined<A: Fn(u32) -> bool, S: Fn(u32) -> f32, P: Fn(u32)>(
                 }));
                 if accept(nb) {
                     rescored_n += 1;
-                    let d = score(nb);
+                    let (d, b) = score(nb);
+                    pool.push((d, b, nb));
                     if d < worst {
                         res.push(Cand { d, id: nb });
                         if res.len() > ef {
@@ -413,5 +421,6 @@ pub(crate) fn search_refined<A: Fn(u32) -> bool, S: Fn(u32) -> f32, P: Fn(u32)>(
             }
         }
     }
-    (res.into_sorted_vec(), rescored_n, est_n)
+    pool.retain(|p| p.0.is_finite());
+    (pool, rescored_n, est_n)
 }
