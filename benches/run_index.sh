@@ -59,12 +59,13 @@ run_dataset() { # name base queries
     # Round 1 writes the JSON the report reads; later rounds keep theirs beside it (-rN).
     sfx=""; [ "$r" -gt 1 ] && sfx="-r$r"
     [ "$ROUNDS" -gt 1 ] && echo "== round $r of $ROUNDS ($name)"
-    sweep refined --traversal refined --ef 10,12,16,24,32,48,64,96,128,192
+    # ef below k = 10 is allowed on this walk (its rerank draws on every node it re-scored).
+    sweep refined --traversal refined --ef 4,5,6,8,10,12,16,24,32,48,64,96,128,192
     # Same index, re-scoring from the float file instead of the extended codes (the tier's A/B).
     sweep refined-vectors --traversal refined --rescore vectors --ef 10,16,24,32,48,64,96,128,192
     sweep estimated --traversal estimated --ef 32,48,64,128,192,256,384,512
     # The refined walk with half the 1-bit error bound: its curve at recall 0.93-0.99.
-    sweep refined-b05 --traversal refined --bound-scale 0.5 --ef 10,12,16,24,32
+    sweep refined-b05 --traversal refined --bound-scale 0.5 --ef 6,7,8,10,12,16,24,32
     if [ "$PEERS" = 1 ]; then
       "$PY" benches/peers_index.py run --base "$base" --queries "$queries" --gt "$gt" --dataset "$name" \
         --threads "$THREADS" ${PEER_LIBS:+--libs "$PEER_LIBS"} "${peer_cache[@]}" --json "$OUT/peers-$name.json$sfx"
