@@ -124,14 +124,15 @@ pub struct ExQuery {
 impl ExQuery {
     /// From the unit rotated query.
     pub fn new(unit: &[f32]) -> Self {
-        let m = unit.iter().fold(0.0f32, |a, &x| a.max(x.abs()));
+        let (lo, hi) = crate::simd::min_max(unit);
+        let m = if unit.is_empty() { 0.0 } else { hi.max(-lo) };
         let scale = if m > 0.0 { m / 127.0 } else { 1.0 };
         let mut q = vec![0i8; unit.len()];
         crate::simd::round_to_i8(unit, scale, &mut q);
         ExQuery {
             q,
             scale,
-            sum: unit.iter().sum(),
+            sum: crate::simd::sum(unit),
         }
     }
 

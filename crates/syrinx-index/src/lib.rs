@@ -541,7 +541,10 @@ impl Index {
                 got: v.len(),
             });
         }
-        if v.iter().any(|x| !x.is_finite()) {
+        // An OR over all components (vectorises; `any` stops early and does not).
+        if v.iter().fold(false, |bad, x| {
+            bad | (x.to_bits() & 0x7f80_0000 == 0x7f80_0000)
+        }) {
             return Err(IndexError::InvalidVector("non-finite component".into()));
         }
         out.clear();
@@ -553,7 +556,8 @@ impl Index {
                     "zero or overflowing norm under the cosine metric".into(),
                 ));
             }
-            out.iter_mut().for_each(|x| *x /= n);
+            let inv = 1.0 / n;
+            out.iter_mut().for_each(|x| *x *= inv);
         }
         Ok(())
     }

@@ -168,10 +168,16 @@ impl QueryCode {
         let padded = rot.padded();
         let layout = CodeLayout::new(padded);
         let centred = !matches!(metric, Metric::InnerProduct);
+        // The loops below run on every query; they are written to vectorise (no per-element
+        // bounds checks, divisions or NaN-aware min/max: `q` is finite, checked by the caller).
+        // As scalar code they took ~7 us of a ~90 us search at 1M.
         let mut buf = vec![0.0f32; padded];
-        for (i, b) in buf.iter_mut().enumerate().take(q.len()) {
-            let c = centroid.get(i).copied().unwrap_or(0.0);
-            *b = if centred { q[i] - c } else { q[i] };
+        let n = q.len().min(padded);
+        buf[..n].copy_from_slice(&q[..n]);
+        if centred {
+            for (b, &c) in buf[..n].iter_mut().zip(centroid) {
+                *b -= c;
+            }
         }
         let ip_offset = if centred {
             0.0
@@ -182,15 +188,12 @@ impl QueryCode {
         let qn2: f32 = simd::dot_f32(&buf, &buf);
         let qn = qn2.sqrt();
         if qn > 0.0 {
+            let inv = 1.0 / qn;
             for x in buf.iter_mut() {
-                *x /= qn;
+                *x *= inv;
             }
         }
-        let (mut lo, mut hi) = (f32::INFINITY, f32::NEG_INFINITY);
-        for &x in &buf {
-            lo = lo.min(x);
-            hi = hi.max(x);
-        }
+        let (lo, hi) = simd::min_max(&buf);
         let delta = if hi > lo { (hi - lo) / 15.0 } else { 0.0 };
         let mut planes = vec![0u64; 4 * layout.words];
         // u = floor((x - lo) / delta + dither) clamped to 0..=15, as 4 bit planes.
