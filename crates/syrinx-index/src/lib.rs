@@ -75,6 +75,7 @@ pub use metric::{exact_distance, Metric};
 pub use persist::{FileRef, Manifest};
 pub use search::Rerank;
 pub use simd::{dot_f32, l2sq_f32};
+pub use store::warm_page_cache_file;
 pub use store::StoreKind;
 
 use graph::Graph;

@@ -470,33 +470,20 @@ impl Library {
         Ok(v)
     }
 
-    /// Read the index files that searches touch at random (the extended codes) once, in 4 MiB
-    /// sequential reads, so that they sit in the OS page cache and the first clicks after opening
-    /// a large library do not fault their rows in from disk one by one. Nothing is kept in this
-    /// process (the pages are the kernel's, clean, and dropped under memory pressure). Holds no
-    /// lock while reading, so searches and ingest go on beside it; `stop` ends it early.
-    /// Returns the bytes read.
+    /// Read the index files that searches touch at random (the extended codes) once, in order
+    /// (`syrinx_index::warm_page_cache_file`), so that they sit in the OS page cache, in 2 MB folios
+    /// where Linux allows, and the first clicks after opening a large library do not fault their
+    /// rows in from disk one by one. Nothing is kept in this process (the pages are the kernel's,
+    /// clean, and dropped under memory pressure). Holds no lock while reading, so searches and
+    /// ingest go on beside it; `stop` ends it early. Returns the bytes read.
     pub fn warm_page_cache(&self, stop: &std::sync::atomic::AtomicBool) -> Result<u64> {
-        use std::io::Read;
         let files = read(&self.index).page_cache_files();
-        let mut buf = vec![0u8; 4 << 20];
         let mut total = 0u64;
         for path in files {
-            let io = |e| LibraryError::Io {
-                path: path.clone(),
-                source: e,
-            };
-            let mut f = std::fs::File::open(&path).map_err(io)?;
-            loop {
-                if stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    return Ok(total);
-                }
-                let n = f.read(&mut buf).map_err(io)?;
-                if n == 0 {
-                    break;
-                }
-                total += n as u64;
+            if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                break;
             }
+            total += syrinx_index::warm_page_cache_file(&path, stop)?;
         }
         Ok(total)
     }
