@@ -353,13 +353,18 @@ pub(crate) fn search_refined<A: Fn(u32) -> bool, S: Fn(u32) -> (f32, f32), P: Fn
         pool.push((d, b, entry.id));
         res.push(Cand { d, id: entry.id });
     }
-    while let Some(Reverse(Open { c, lb })) = cands.pop() {
-        let worst = if res.len() >= ef {
+    // The bar a node's lower bound must beat to be re-scored and kept open: the worst of the top
+    // `ef`, once there are `ef` of them and at least `k` accepted nodes were re-scored (with
+    // `ef < k`, the walk goes on like one with `ef = k` until the rerank has `k` to choose from).
+    let bar = |res: &BinaryHeap<Cand>, pooled: usize| -> f32 {
+        if res.len() >= ef && pooled >= k {
             res.peek().map_or(f32::INFINITY, |w| w.d)
         } else {
             f32::INFINITY
-        };
-        if worst.is_finite() && lb > worst && pool.len() >= k {
+        }
+    };
+    while let Some(Reverse(Open { c, lb })) = cands.pop() {
+        if lb > bar(&res, pool.len()) {
             break;
         }
         g.neighbors_into(c.id, 0, nbuf);
@@ -375,11 +380,7 @@ pub(crate) fn search_refined<A: Fn(u32) -> bool, S: Fn(u32) -> (f32, f32), P: Fn
         // each in turn was ~20% of a 1M search); then, in the same order and against the worst
         // result as it improves, the pushes and re-scorings. The outcome is the same as one pass,
         // because the worst result only improves.
-        let worst0 = if res.len() >= ef {
-            res.peek().map_or(f32::INFINITY, |w| w.d)
-        } else {
-            f32::INFINITY
-        };
+        let worst0 = bar(&res, pool.len());
         pending.clear();
         for &nb in nbuf.iter() {
             if !vis.insert(nb) {
@@ -395,11 +396,7 @@ pub(crate) fn search_refined<A: Fn(u32) -> bool, S: Fn(u32) -> (f32, f32), P: Fn
             }
         }
         for &(est, lb, nb) in pending.iter() {
-            let worst = if res.len() >= ef {
-                res.peek().map_or(f32::INFINITY, |w| w.d)
-            } else {
-                f32::INFINITY
-            };
+            let worst = bar(&res, pool.len());
             if lb < worst {
                 // Its neighbour list is read if it is expanded; start fetching it now.
                 g.prefetch_level0(nb);

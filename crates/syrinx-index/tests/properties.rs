@@ -156,6 +156,29 @@ proptest! {
     }
 
     #[test]
+    fn a_beam_below_k_still_returns_k_live_hits(n in 50usize..300, dim in 8usize..48, seed in any::<u64>(), del_frac in 0.0f64..0.8, ef in 1usize..10) {
+        // The refined walk accepts ef < k (its rerank draws on every node it re-scored); it must
+        // still walk until k live nodes were scored, however many are deleted.
+        let dir = tempfile::tempdir().unwrap();
+        let (mut idx, v) = build(dir.path(), n, dim, seed, Metric::Cosine, StoreKind::F32);
+        let ndel = (n as f64 * del_frac) as u32;
+        let deleted: Vec<u32> = (0..ndel).map(|i| (i * 7919) % n as u32).collect();
+        for &d in &deleted { idx.delete(d).unwrap(); }
+        let k = 10;
+        for qi in (0..n).step_by(11) {
+            let q = &v[qi * dim..(qi + 1) * dim];
+            let hits = idx.search(q, k, &graph_opts(ef)).unwrap();
+            prop_assert_eq!(hits.len(), k.min(idx.len()), "ef {}: {} hits", ef, hits.len());
+            let mut ids: Vec<u32> = hits.iter().map(|h| h.id).collect();
+            prop_assert!(hits.windows(2).all(|w| w[0].distance <= w[1].distance), "not sorted");
+            ids.sort_unstable();
+            ids.dedup();
+            prop_assert_eq!(ids.len(), hits.len(), "duplicate ids");
+            prop_assert!(ids.iter().all(|id| !deleted.contains(id)), "a deleted id returned");
+        }
+    }
+
+    #[test]
     fn reorder_keeps_results_under_new_ids(n in 20usize..300, dim in 8usize..64, seed in any::<u64>(), metric in metric_strategy(), del_frac in 0.0f64..0.5) {
         let dir = tempfile::tempdir().unwrap();
         let (mut idx, v) = build(dir.path(), n, dim, seed, metric, StoreKind::F32);
