@@ -646,3 +646,206 @@ fn load_settings(conn: &Connection, schema_version: i64) -> Result<Settings> {
         index_params,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    //! The library's own paths without the model: windows imported as if embedded elsewhere (the
+    //! import path refuses a library without a model, so these tests name one in the catalog).
+    use super::*;
+    use crate::labels::{LabelFilter, LabelTarget, Verdict};
+    use crate::search::{Query, SearchOptions};
+
+    const DIM: usize = 1024;
+
+    /// A real 48 kHz mono WAV of `seconds` of low noise, different content per `seed`.
+    fn wav(dir: &Path, name: &str, seconds: f64, seed: u32) -> PathBuf {
+        let path = dir.join(name);
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: 48_000,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut w = hound::WavWriter::create(&path, spec).unwrap();
+        let mut x = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+        for _ in 0..(seconds * 48_000.0) as usize {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            w.write_sample((x % 2001) as i16 - 1000).unwrap();
+        }
+        w.finalize().unwrap();
+        path
+    }
+
+    /// Non-negative, BirdNET-like: a per-recording direction plus a small per-window offset.
+    fn embedding(rec: u32, window: u32) -> Vec<f32> {
+        (0..DIM as u32)
+            .map(|d| {
+                let h = (d.wrapping_mul(31).wrapping_add(rec.wrapping_mul(7919))) % 97;
+                let base = if h < 12 { 1.0 + h as f32 / 12.0 } else { 0.05 };
+                let jitter = ((d ^ window.wrapping_mul(2_246_822_519)) % 13) as f32 / 200.0;
+                base + jitter
+            })
+            .collect()
+    }
+
+    fn windows(rec: u32, n: u32) -> Vec<ImportedWindow> {
+        (0..n)
+            .map(|i| ImportedWindow {
+                start_s: i as f64,
+                end_s: i as f64 + 3.0,
+                // the last window silent: no vector
+                embedding: (i + 1 < n).then(|| embedding(rec, i)),
+                top: vec![(rec as u16, 0.5)],
+            })
+            .collect()
+    }
+
+    fn library_with_model(dir: &Path) -> Library {
+        let lib = Library::create(dir, CreateOptions::default()).unwrap();
+        lib.set_setting("model", "test-model (imported vectors)")
+            .unwrap();
+        lib
+    }
+
+    fn hit_recordings(lib: &Library, v: Vec<f32>, k: usize) -> Vec<i64> {
+        lib.search(
+            &Query::Vector(v),
+            &SearchOptions {
+                k,
+                group: false,
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .hits
+        .iter()
+        .map(|h| h.recording_id)
+        .collect()
+    }
+
+    #[test]
+    fn import_rejects_bad_windows_with_a_reason_and_stores_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let audio = wav(tmp.path(), "a.wav", 8.0, 1);
+        let lib = Library::create(tmp.path().join("lib"), CreateOptions::default()).unwrap();
+        let err = lib.import_recording(&audio, windows(0, 6)).unwrap_err();
+        assert!(err.to_string().contains("no model yet"), "{err}");
+        lib.set_setting("model", "test-model").unwrap();
+
+        let mut short = windows(0, 6);
+        short[2].embedding = Some(vec![0.5; 3]);
+        let mut nan = windows(0, 6);
+        nan[1].embedding.as_mut().unwrap()[7] = f32::NAN;
+        let mut late = windows(0, 6);
+        late[4].start_s = 60.0;
+        late[4].end_s = 63.0;
+        let mut reversed = windows(0, 6);
+        reversed[0].end_s = -1.0;
+        for (ws, want) in [
+            (
+                short,
+                "window 2: embedding of length 3 (the index holds 1024)",
+            ),
+            (nan, "window 1: embedding has a non-finite value"),
+            (late, "window 4: time 60..63 s outside 0..8.000 s"),
+            (reversed, "window 0: time 0..-1 s"),
+        ] {
+            let err = lib.import_recording(&audio, ws).unwrap_err();
+            assert!(matches!(err, LibraryError::Invalid(_)), "{err:?}");
+            assert!(err.to_string().contains(want), "{err} lacks {want:?}");
+        }
+        let missing = lib
+            .import_recording(&tmp.path().join("nope.wav"), windows(0, 2))
+            .unwrap_err();
+        assert!(missing.to_string().contains("nope.wav"), "{missing}");
+        assert!(lib.recordings().is_empty());
+        let v = lib.verify(false).unwrap();
+        assert!(v.ok && v.windows == 0 && v.index_live == 0, "{v:?}");
+
+        let added = lib.import_recording(&audio, windows(0, 6)).unwrap();
+        assert_eq!(lib.recordings().len(), 1);
+        assert_eq!(lib.recording(added.recording_id).unwrap().n_windows, 6);
+        // The same content under another name is refused, naming the recording it duplicates.
+        let copy = tmp.path().join("copy.wav");
+        std::fs::copy(&audio, &copy).unwrap();
+        let dup = lib.import_recording(&copy, windows(0, 6)).unwrap_err();
+        assert!(
+            dup.to_string().contains(&format!(
+                "already in the library (recording {})",
+                added.recording_id
+            )),
+            "{dup}"
+        );
+        let v = lib.verify(false).unwrap();
+        assert!(v.ok && v.windows == 6 && v.index_live == 5, "{v:?}");
+    }
+
+    #[test]
+    fn removed_recordings_never_return_and_stay_removed_after_reopen() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("lib");
+        let lib = library_with_model(&dir);
+        let mut ids = Vec::new();
+        for r in 0..5u32 {
+            let audio = wav(tmp.path(), &format!("r{r}.wav"), 12.0, r + 10);
+            ids.push(
+                lib.import_recording(&audio, windows(r, 10))
+                    .unwrap()
+                    .recording_id,
+            );
+        }
+        // A window of recording 2 finds recording 2 first.
+        let probe = embedding(2, 3);
+        assert_eq!(hit_recordings(&lib, probe.clone(), 5)[0], ids[2]);
+        let vid = lib
+            .recording_windows(ids[2])
+            .unwrap()
+            .iter()
+            .find_map(|w| w.vector_id)
+            .unwrap();
+        lib.add_label(&LabelTarget::Window(vid), "song", Verdict::Positive, "")
+            .unwrap();
+        lib.add_label(&LabelTarget::Window(0), "song", Verdict::Negative, "")
+            .unwrap();
+
+        assert_eq!(lib.remove_recordings(&[ids[2]]).unwrap(), 1);
+        let check = |lib: &Library| {
+            assert_eq!(lib.recordings().len(), 4);
+            assert!(lib.recording(ids[2]).is_none());
+            // Every live window is still found, the removed ones never: ask for all of them.
+            let hits = hit_recordings(lib, probe.clone(), 100);
+            assert_eq!(hits.len(), 4 * 9, "{hits:?}");
+            assert!(!hits.contains(&ids[2]), "{hits:?}");
+            let labels = lib.labels(&LabelFilter::default()).unwrap();
+            assert_eq!(labels.len(), 1, "{labels:?}");
+            assert_eq!(labels[0].recording_id, ids[0]);
+            // A query by one of its windows is refused by name.
+            let err = lib
+                .search(&Query::Window(vid), &SearchOptions::default())
+                .unwrap_err();
+            assert!(matches!(err, LibraryError::Missing(_)), "{err:?}");
+            assert!(
+                err.to_string().contains(&format!("vector id {vid}")),
+                "{err}"
+            );
+            let v = lib.verify(false).unwrap();
+            assert!(v.ok && v.recordings == 4 && v.index_live == 36, "{v:?}");
+        };
+        check(&lib);
+        drop(lib);
+        let lib = Library::open(&dir).unwrap();
+        assert_eq!(lib.recovery().orphan_vectors_removed, 0);
+        check(&lib);
+        // Removing an id that is not there changes nothing.
+        lib.remove_recordings(&[ids[2], 9_999]).unwrap();
+        check(&lib);
+        // A new import after the removal gets fresh vector ids; the old ones stay dead.
+        let audio = wav(tmp.path(), "r5.wav", 12.0, 99);
+        lib.import_recording(&audio, windows(2, 10)).unwrap();
+        let hits = hit_recordings(&lib, probe, 100);
+        assert_eq!(hits.len(), 5 * 9);
+        assert!(!hits.contains(&ids[2]));
+    }
+}
