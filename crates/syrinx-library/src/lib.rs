@@ -558,10 +558,12 @@ impl Library {
     }
 
     /// Remove recordings (catalog rows, labels) and tombstone their vectors. Used by verify's
-    /// repair and available to the app ("remove from library").
+    /// repair and available to the app ("remove from library"). Returns how many of `ids` were
+    /// in the library (unknown ids are ignored).
     pub fn remove_recordings(&self, ids: &[i64]) -> Result<usize> {
         let _g = lock(&self.ingest_lock);
         let mut vids = Vec::new();
+        let mut removed = 0;
         {
             let mut conn = lock(&self.writer);
             let tx = conn.transaction()?;
@@ -573,7 +575,7 @@ impl Library {
                 vids.extend(v);
                 tx.execute("DELETE FROM labels WHERE recording_id = ?1", [id])?;
                 tx.execute("DELETE FROM windows WHERE recording_id = ?1", [id])?;
-                tx.execute("DELETE FROM recordings WHERE id = ?1", [id])?;
+                removed += tx.execute("DELETE FROM recordings WHERE id = ?1", [id])?;
             }
             tx.commit()?;
         }
@@ -598,7 +600,7 @@ impl Library {
         let g = idx.commit()?;
         drop(idx);
         catalog::set_meta(&lock(&self.writer), "index_generation", &g.to_string())?;
-        Ok(ids.len())
+        Ok(removed)
     }
 }
 
@@ -838,8 +840,8 @@ mod tests {
         let lib = Library::open(&dir).unwrap();
         assert_eq!(lib.recovery().orphan_vectors_removed, 0);
         check(&lib);
-        // Removing an id that is not there changes nothing.
-        lib.remove_recordings(&[ids[2], 9_999]).unwrap();
+        // Removing an id that is not there changes nothing, and says so.
+        assert_eq!(lib.remove_recordings(&[ids[2], 9_999]).unwrap(), 0);
         check(&lib);
         // A new import after the removal gets fresh vector ids; the old ones stay dead.
         let audio = wav(tmp.path(), "r5.wav", 12.0, 99);
