@@ -813,10 +813,10 @@ fn search(
             dir.display()
         ));
     }
-    let rerank_mode = if rerank == "all" {
-        Rerank::All
-    } else {
-        Rerank::Bounded
+    let rerank_mode = match rerank {
+        "all" => Rerank::All,
+        "exact" => Rerank::Exact,
+        _ => Rerank::Bounded,
     };
     let trav = if traversal == "refined" {
         Traversal::Refined
@@ -842,6 +842,11 @@ fn search(
             info.m,
             info.efc
         ) + &bound_scale.map_or(String::new(), |b| format!(" bound x{b}"))
+            + match rerank_mode {
+                Rerank::Bounded => "",
+                Rerank::Exact => " exact distances",
+                Rerank::All => " rerank all",
+            }
     });
     println!(
         "search: opened {} ({} vectors) in {open_ms:.1} ms",

@@ -10,6 +10,7 @@ use crate::rabitq::QueryCode;
 use crate::simd;
 use crate::store::VectorStore;
 use crate::visited::VisitedList;
+use crate::Hit;
 
 /// A candidate: distance and id, ordered by distance (then id).
 #[derive(Clone, Copy, Debug)]
@@ -203,10 +204,20 @@ pub(crate) fn search_layer<O: Oracle, A: Fn(u32) -> bool>(
 /// How the shortlist found with code estimates is re-scored with exact distances.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Rerank {
-    /// Re-score candidates in order of the RaBitQ lower bound (estimate minus error bound) and stop
-    /// as soon as the next lower bound exceeds the current k-th exact distance (default).
+    /// Read float rows only where the codes cannot decide (default). A candidate whose upper
+    /// bound (estimate plus error bound) is below the lower bounds of all but fewer than k other
+    /// candidates is in the top k whatever the exact distances are: it is kept with its estimate
+    /// ([`crate::Hit::exact`] false). The remaining places are filled from the other candidates,
+    /// re-scored exactly in lower-bound order until the next lower bound exceeds the worst exact
+    /// distance still needed. The same hits as [`Rerank::Exact`] while the bounds hold; at 1M
+    /// (extended codes, k = 10) ~7 of the 10 hits are placed by their bounds, the estimates are
+    /// off by 0.0009 on average (cosine distance, max seen 0.005), and a search reads ~4.6 float
+    /// rows instead of ~11.7.
     #[default]
     Bounded,
+    /// Like [`Rerank::Bounded`], but every hit gets its exact distance: candidates are re-scored
+    /// in lower-bound order until the next lower bound exceeds the current k-th exact distance.
+    Exact,
     /// Re-score every candidate of the shortlist.
     All,
 }
@@ -220,7 +231,8 @@ pub(crate) enum RowRead {
     Positional,
 }
 
-/// Exact top-k among `cands` (ids with estimate and error half-width), by lower bound order.
+/// Top-k among `cands` (ids with estimate and error half-width), ascending by `(distance, id)`,
+/// with exact distances from the float rows as `mode` requires (see [`Rerank`]).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn rerank(
     store: &VectorStore,
@@ -231,13 +243,36 @@ pub(crate) fn rerank(
     mode: Rerank,
     read: RowRead,
     reads: &mut usize,
-) -> Result<Vec<Cand>> {
+) -> Result<Vec<Hit>> {
     // Sort by lower bound = estimate - bound.
     cands.sort_unstable_by(|a, b| (a.0 - a.1).total_cmp(&(b.0 - b.1)));
-    let mut top: BinaryHeap<Cand> = BinaryHeap::with_capacity(k + 1);
+    let placed = if mode == Rerank::Bounded {
+        placed_by_bounds(&cands, k)
+    } else {
+        Vec::new()
+    };
+    let mut out: Vec<Hit> = Vec::with_capacity(k);
+    for (i, &(est, _, id)) in cands.iter().enumerate() {
+        if placed.get(i).copied().unwrap_or(false) {
+            out.push(Hit {
+                id,
+                distance: est,
+                exact: false,
+            });
+        }
+    }
+    // Places left for exactly re-scored candidates.
+    let need = k - out.len();
+    let mut top: BinaryHeap<Cand> = BinaryHeap::with_capacity(need + 1);
     let mut scratch = Vec::new();
-    for (est, bound, id) in cands {
-        if mode == Rerank::Bounded && top.len() >= k {
+    for (i, (est, bound, id)) in cands.into_iter().enumerate() {
+        if need == 0 {
+            break;
+        }
+        if placed.get(i).copied().unwrap_or(false) {
+            continue;
+        }
+        if mode != Rerank::All && top.len() >= need {
             if let Some(w) = top.peek() {
                 if est - bound > w.d {
                     break;
@@ -249,7 +284,7 @@ pub(crate) fn rerank(
             RowRead::Positional => store.distance_read(metric, q, id, &mut scratch)?,
         };
         *reads += 1;
-        if top.len() < k {
+        if top.len() < need {
             top.push(Cand { d, id });
         } else if let Some(w) = top.peek() {
             if d < w.d {
@@ -258,7 +293,40 @@ pub(crate) fn rerank(
             }
         }
     }
-    Ok(top.into_sorted_vec())
+    out.extend(top.into_iter().map(|c| Hit {
+        id: c.id,
+        distance: c.d,
+        exact: true,
+    }));
+    out.sort_unstable_by(|a, b| a.distance.total_cmp(&b.distance).then(a.id.cmp(&b.id)));
+    Ok(out)
+}
+
+/// Which of `cands` (sorted by lower bound, `(estimate, bound, id)`) are in the top `k` whatever
+/// their exact distances are within their bounds: those with fewer than `k` other candidates
+/// whose lower bound is below their upper bound. At most `k` (of any `k + 1` such candidates,
+/// the one with the largest upper bound would have the other `k` below it), and only among the
+/// first `k` by lower bound (the `r`-th has `r - 1` others at or below its lower bound). A
+/// candidate with a non-finite estimate is never placed.
+pub(crate) fn placed_by_bounds(cands: &[(f32, f32, u32)], k: usize) -> Vec<bool> {
+    let m = cands.len().min(k);
+    let mut placed = vec![false; m];
+    let mut n_placed = 0;
+    for (i, &(est, bound, _)) in cands.iter().take(m).enumerate() {
+        let ub = est + bound;
+        if !ub.is_finite() {
+            continue;
+        }
+        // Candidates with a lower bound below `ub`, itself included when its bound is positive
+        // (lower bounds are sorted, so this is a prefix).
+        let below = cands.partition_point(|c| c.0 - c.1 < ub);
+        let others = below - usize::from(est - bound < ub);
+        if others < k && n_placed < k {
+            placed[i] = true;
+            n_placed += 1;
+        }
+    }
+    placed
 }
 
 /// Extended-code estimates for a shortlist of 1-bit candidates `(estimate, bound, id)`: scored in
@@ -420,4 +488,68 @@ pub(crate) fn search_refined<A: Fn(u32) -> bool, S: Fn(u32) -> (f32, f32), P: Fn
     }
     pool.retain(|p| p.0.is_finite());
     (pool, rescored_n, est_n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sorted(mut c: Vec<(f32, f32, u32)>) -> Vec<(f32, f32, u32)> {
+        c.sort_unstable_by(|a, b| (a.0 - a.1).total_cmp(&(b.0 - b.1)));
+        c
+    }
+
+    #[test]
+    fn bounds_place_only_what_no_overlap_can_displace() {
+        // (estimate, bound, id): 0 and 1 are far ahead; 2 and 3 overlap each other at the k-th
+        // place; 4 is far behind.
+        let c = sorted(vec![
+            (0.10, 0.01, 0),
+            (0.20, 0.01, 1),
+            (0.50, 0.05, 2),
+            (0.52, 0.05, 3),
+            (0.90, 0.01, 4),
+        ]);
+        assert_eq!(placed_by_bounds(&c, 3), vec![true, true, false]);
+        // With k = 4 both overlapping ones are in whatever their order.
+        assert_eq!(placed_by_bounds(&c, 4), vec![true, true, true, true]);
+        // Fewer candidates than k: all are hits.
+        assert_eq!(placed_by_bounds(&c[..2], 10), vec![true, true]);
+        // A non-finite estimate is never placed.
+        let c = sorted(vec![(0.1, 0.0, 0), (f32::INFINITY, 0.0, 1)]);
+        assert_eq!(placed_by_bounds(&c, 2), vec![true, false]);
+    }
+
+    #[test]
+    fn bounds_never_place_more_than_k() {
+        // Pseudo-random estimates and bounds: never more than k placed, only among the first k by
+        // lower bound, and every placed one has fewer than k others below its upper bound.
+        let mut s = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s >> 40) as f32 / (1u64 << 24) as f32
+        };
+        for _ in 0..500 {
+            let n = 1 + (next() * 40.0) as usize;
+            let k = 1 + (next() * 12.0) as usize;
+            let c = sorted(
+                (0..n as u32)
+                    .map(|i| (next(), 0.2 * next() * next(), i))
+                    .collect(),
+            );
+            let p = placed_by_bounds(&c, k);
+            assert!(p.len() <= k && p.iter().filter(|&&x| x).count() <= k);
+            for (i, _) in p.iter().enumerate().filter(|(_, &x)| x) {
+                let ub = c[i].0 + c[i].1;
+                let others = c
+                    .iter()
+                    .enumerate()
+                    .filter(|&(j, o)| j != i && o.0 - o.1 < ub)
+                    .count();
+                assert!(others < k);
+            }
+        }
+    }
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use proptest::prelude::*;
 use syrinx_index::{
-    Bitset, Filter, Index, IndexError, IndexParams, Metric, SearchOptions, StoreKind,
+    Bitset, Filter, Index, IndexError, IndexParams, Metric, Rerank, SearchOptions, StoreKind,
 };
 
 fn params(dim: usize, metric: Metric, store: StoreKind) -> IndexParams {
@@ -46,6 +46,19 @@ fn graph_opts<'a>(ef: usize) -> SearchOptions<'a> {
     }
 }
 
+/// `graph_opts` with an exact distance for every hit.
+fn exact_opts<'a>(ef: usize) -> SearchOptions<'a> {
+    SearchOptions {
+        rerank: Rerank::Exact,
+        ..graph_opts(ef)
+    }
+}
+
+/// Exact distance from `q` to stored row `id` of `v`.
+fn exact_to(metric: Metric, q: &[f32], v: &[f32], dim: usize, id: u32) -> f32 {
+    syrinx_index::exact_distance(metric, q, &v[id as usize * dim..(id as usize + 1) * dim])
+}
+
 fn build(
     dir: &Path,
     n: usize,
@@ -77,15 +90,43 @@ fn check_duplicate_found(
     let (idx, v) = build(dir.path(), n, dim, seed, metric, StoreKind::F32);
     let i = pick.index(n);
     let q = &v[i * dim..(i + 1) * dim];
+    let exact_default = SearchOptions {
+        rerank: Rerank::Exact,
+        ..Default::default()
+    };
+    let exact = syrinx_index::exact_distance(metric, q, q);
+    let self_d = match metric {
+        Metric::Cosine => 0.0,
+        _ => exact,
+    };
+    // The default rerank: hits the codes' bounds place keep their estimate, so the property is
+    // checked on the exact distance of the top hit's vector; hits marked exact are exact.
     for opts in [graph_opts(64), SearchOptions::default()] {
         let hits = idx.search(q, 5, &opts).unwrap();
         prop_assert!(!hits.is_empty());
+        let top = exact_to(metric, q, &v, dim, hits[0].id);
+        prop_assert!(
+            hits[0].id == i as u32 || top <= self_d + 1e-3 * (1.0 + self_d.abs()),
+            "top {:?} at exact {} self {}",
+            hits[0],
+            top,
+            self_d
+        );
+        for h in hits.iter().filter(|h| h.exact) {
+            let d = exact_to(metric, q, &v, dim, h.id);
+            prop_assert!(
+                (d - h.distance).abs() <= 1e-4 * (1.0 + d.abs()),
+                "{:?} exact {}",
+                h,
+                d
+            );
+        }
+    }
+    for opts in [exact_opts(64), exact_default] {
+        let hits = idx.search(q, 5, &opts).unwrap();
+        prop_assert!(!hits.is_empty());
+        prop_assert!(hits.iter().all(|h| h.exact));
         // The query itself (or an identical vector) is at the top.
-        let exact = syrinx_index::exact_distance(metric, q, q);
-        let self_d = match metric {
-            Metric::Cosine => 0.0,
-            _ => exact,
-        };
         prop_assert!(
             hits[0].distance <= self_d + 1e-3 * (1.0 + self_d.abs()),
             "top {:?} self {}",
@@ -365,9 +406,10 @@ fn compaction_renumbers_and_keeps_results() {
     for old in [1u32, 2, 4, 299] {
         let new = map[old as usize].expect("live id mapped");
         let q = &v[old as usize * dim..(old as usize + 1) * dim];
-        let hits = re.search(q, 1, &graph_opts(64)).unwrap();
+        let hits = re.search(q, 1, &exact_opts(64)).unwrap();
         assert_eq!(hits[0].id, new);
         assert!(hits[0].distance < 1e-4);
+        assert_eq!(re.search(q, 1, &graph_opts(64)).unwrap()[0].id, new);
     }
     assert!(map[0].is_none() && map[3].is_none());
     // Old files are gone after the commit.
@@ -508,9 +550,13 @@ fn extended_codes_follow_recentring_and_compaction() {
     assert_eq!(re.memory_report().mapped_excode_bytes, 150 * rb as u64);
     for old in [1u32, 151, 299] {
         let q = &v[old as usize * dim..(old as usize + 1) * dim];
-        let hits = re.search(q, 3, &graph_opts(32)).unwrap();
+        let hits = re.search(q, 3, &exact_opts(32)).unwrap();
         assert_eq!(Some(hits[0].id), map[old as usize]);
         assert!(hits[0].distance < 1e-4);
+        assert_eq!(
+            Some(re.search(q, 3, &graph_opts(32)).unwrap()[0].id),
+            map[old as usize]
+        );
     }
 }
 
@@ -532,8 +578,8 @@ fn extended_codes_agree_with_exact_search() {
     let qs = data(50, dim, 77);
     let (mut same, mut total) = (0, 0);
     for q in qs.chunks_exact(dim) {
-        let ha = a.search(q, 10, &graph_opts(64)).unwrap();
-        let hb = b.search(q, 10, &graph_opts(64)).unwrap();
+        let ha = a.search(q, 10, &exact_opts(64)).unwrap();
+        let hb = b.search(q, 10, &exact_opts(64)).unwrap();
         for h in &ha {
             // Distances are exact in both.
             let d = syrinx_index::exact_distance(
@@ -550,4 +596,50 @@ fn extended_codes_agree_with_exact_search() {
         total += 10;
     }
     assert!(same * 100 >= total * 95, "{same}/{total} hits agree");
+}
+
+#[test]
+fn default_rerank_places_hits_by_bounds_and_keeps_the_exact_hits() {
+    // The default rerank keeps the estimate of hits whose place in the top k the extended codes'
+    // error bounds decide, and reads float rows only for the rest: the same hits as the exact
+    // rerank, estimates close to the exact distances, and fewer rows read.
+    let dim = 64;
+    let v = data(3000, dim, 5);
+    let dir = tempfile::tempdir().unwrap();
+    let mut idx = Index::create(dir.path(), params(dim, Metric::Cosine, StoreKind::F32)).unwrap();
+    idx.insert_batch(&v).unwrap();
+    assert_eq!(idx.params().ex_bits, 4);
+    let qs = data(60, dim, 91);
+    let (mut same, mut placed, mut reads_b, mut reads_e) = (0, 0, 0, 0);
+    for q in qs.chunks_exact(dim) {
+        let (hb, cb) = idx.search_counted(q, 10, &graph_opts(64)).unwrap();
+        let (he, ce) = idx.search_counted(q, 10, &exact_opts(64)).unwrap();
+        reads_b += cb.exact;
+        reads_e += ce.exact;
+        assert_eq!(hb.len(), 10);
+        assert!(
+            hb.windows(2).all(|w| w[0].distance <= w[1].distance),
+            "not sorted"
+        );
+        for h in &hb {
+            let d = exact_to(Metric::Cosine, q, &v, dim, h.id);
+            if h.exact {
+                assert!((d - h.distance).abs() < 1e-4, "{d} vs {:?}", h);
+            } else {
+                placed += 1;
+                assert!((d - h.distance).abs() < 0.02, "estimate {:?} exact {d}", h);
+            }
+        }
+        let mut ib: Vec<u32> = hb.iter().map(|h| h.id).collect();
+        let mut ie: Vec<u32> = he.iter().map(|h| h.id).collect();
+        ib.sort_unstable();
+        ie.sort_unstable();
+        same += usize::from(ib == ie);
+    }
+    assert!(same >= 58, "{same}/60 queries with the same hits");
+    assert!(placed > 0, "no hit was placed by its bounds");
+    assert!(
+        reads_b < reads_e,
+        "rows read: bounded {reads_b}, exact {reads_e}"
+    );
 }
