@@ -304,7 +304,8 @@ def qps_at(points, r):
 def ratios(args):
     """Equal-recall QPS ratios of syrinx (best of its default refined walk, the refined walk at
     half the error bound and the estimated walk) against each peer system, per round (round 1:
-    *.json; round N: *.json-rN)."""
+    *.json; round N: *.json-rN). The refined walk with an exact distance for every hit
+    (ours-refined-exact, `--rerank exact`) is reported on its own as syrinx-exact."""
     import glob
     targets = [float(t) for t in args.recalls.split(",")]
     rounds = {}
@@ -314,28 +315,40 @@ def ratios(args):
         sfx = path.rsplit(".json", 1)[1]
         rnd = int(sfx[2:]) if sfx.startswith("-r") else 1
         for row in json.load(open(path)):
-            sysname = "syrinx" if os.path.basename(path).startswith("ours-") else row["system"]
+            base = os.path.basename(path)
+            if base.startswith("ours-refined-exact"):
+                sysname = "syrinx-exact"
+            elif base.startswith("ours-"):
+                sysname = "syrinx"
+            else:
+                sysname = row["system"]
             rounds.setdefault(rnd, {}).setdefault(sysname, []).append((row["recall"], row["qps"]))
     for rnd in sorted(rounds):
         systems = rounds[rnd]
-        peers = sorted(s for s in systems if s != "syrinx")
-        print(f"round {rnd} ({args.dataset}): QPS at equal recall, and syrinx / peer")
+        peers = sorted(s for s in systems if not s.startswith("syrinx"))
         for i, p in enumerate(peers):
             print(f"  peer {i + 1}: {p}")
-        print(f"{'recall':>7} {'syrinx':>8} " + " ".join(f"{'peer ' + str(i + 1):>28}" for i in range(len(peers))))
-        for t in targets:
-            ours = qps_at(systems.get("syrinx", []), t)
-            cells = []
-            for p in peers:
-                theirs = qps_at(systems[p], t)
-                if theirs is None:
-                    cells.append(f"{'not reached':>28}")
-                elif ours is None:
-                    cells.append(f"{theirs:>10.0f} {'(syrinx: not reached)':>17}")
-                else:
-                    cells.append(f"{theirs:>10.0f} {ours / theirs:>16.2f}x")
-            o = f"{ours:>8.0f}" if ours is not None else f"{'-':>8}"
-            print(f"{t:>7} {o} " + " ".join(cells))
+        for us in [s for s in ("syrinx", "syrinx-exact") if s in systems]:
+            print(f"round {rnd} ({args.dataset}): QPS at equal recall, and {us} / peer")
+            ratio_rows(systems, us, peers, targets)
+
+
+def ratio_rows(systems, us, peers, targets):
+    """One table of `us` against each peer at the target recalls."""
+    print(f"{'recall':>7} {us:>12} " + " ".join(f"{'peer ' + str(i + 1):>28}" for i in range(len(peers))))
+    for t in targets:
+        ours = qps_at(systems.get(us, []), t)
+        cells = []
+        for p in peers:
+            theirs = qps_at(systems[p], t)
+            if theirs is None:
+                cells.append(f"{'not reached':>28}")
+            elif ours is None:
+                cells.append(f"{theirs:>10.0f} {'(syrinx: not reached)':>17}")
+            else:
+                cells.append(f"{theirs:>10.0f} {ours / theirs:>16.2f}x")
+        o = f"{ours:>12.0f}" if ours is not None else f"{'-':>12}"
+        print(f"{t:>7} {o} " + " ".join(cells))
 
 
 def main():

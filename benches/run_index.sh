@@ -61,6 +61,9 @@ run_dataset() { # name base queries
     [ "$ROUNDS" -gt 1 ] && echo "== round $r of $ROUNDS ($name)"
     # ef below k = 10 is allowed on this walk (its rerank draws on every node it re-scored).
     sweep refined --traversal refined --ef 4,5,6,8,10,12,16,24,32,48,64,96,128,192
+    # The same walk with an exact distance for every hit (the default keeps the extended-code
+    # estimate of hits their error bounds place; see syrinx_index::Rerank).
+    sweep refined-exact --traversal refined --rerank exact --ef 4,5,6,8,10,12,16
     # Same index, re-scoring from the float file instead of the extended codes (the tier's A/B).
     sweep refined-vectors --traversal refined --rescore vectors --ef 10,16,24,32,48,64,96,128,192
     sweep estimated --traversal estimated --ef 32,48,64,128,192,256,384,512

@@ -175,7 +175,7 @@ pub struct SearchOptions<'a> {
     pub rerank: Rerank,
     /// How the graph is walked (see [`Traversal`]).
     pub traversal: Traversal,
-    /// What re-scores candidates before the final exact rerank (see [`Rescore`]).
+    /// What re-scores candidates before the final rerank (see [`Rescore`]).
     pub rescore: Rescore,
     /// Scan the allowed ids instead of walking the graph when at most this many are allowed
     /// (estimated). `None`: `max(2048, len / 50)`.
@@ -207,7 +207,7 @@ pub struct SearchCounts {
     pub estimated: usize,
     /// Candidates re-scored inside the walk (extended codes or float vectors).
     pub rescored: usize,
-    /// Float rows read for the final exact rerank.
+    /// Float rows read by the final rerank.
     pub exact: usize,
 }
 

@@ -201,7 +201,7 @@ pub(crate) fn search_layer<O: Oracle, A: Fn(u32) -> bool>(
     res.into_sorted_vec()
 }
 
-/// How the shortlist found with code estimates is re-scored with exact distances.
+/// Which candidates of the shortlist the final rerank re-scores from the float vectors.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Rerank {
     /// Read float rows only where the codes cannot decide (default). A candidate whose upper
