@@ -49,50 +49,43 @@ impl VisitedList {
         (id.wrapping_mul(0x9E37_79B9) >> self.shift) as usize
     }
 
+    /// The slot holding `id` (`Ok`) or the free slot where it would go (`Err`); linear probing
+    /// from its home slot (the table is never full: its load stays at most 1/2).
+    #[inline]
+    fn probe(&self, id: u32) -> Result<usize, usize> {
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(id);
+        loop {
+            match self.slots[i] {
+                s if s == id => return Ok(i),
+                EMPTY => return Err(i),
+                _ => i = (i + 1) & mask,
+            }
+        }
+    }
+
     /// Mark `id`; returns true if it was not yet visited in this search.
     #[inline]
     pub fn insert(&mut self, id: u32) -> bool {
         if id as usize >= self.bound || id == EMPTY {
             return false;
         }
-        let mask = self.slots.len() - 1;
-        let mut i = self.home(id);
-        loop {
-            let s = self.slots[i];
-            if s == id {
-                return false;
-            }
-            if s == EMPTY {
-                self.slots[i] = id;
-                self.filled.push(i as u32);
-                // Keep the load at most 1/2 (short probes).
-                if 2 * self.filled.len() > self.slots.len() {
-                    self.grow();
-                }
-                return true;
-            }
-            i = (i + 1) & mask;
+        let Err(i) = self.probe(id) else {
+            return false;
+        };
+        self.slots[i] = id;
+        self.filled.push(i as u32);
+        // Keep the load at most 1/2 (short probes).
+        if 2 * self.filled.len() > self.slots.len() {
+            self.grow();
         }
+        true
     }
 
     /// Whether `id` was visited in this search.
     #[inline]
     pub fn contains(&self, id: u32) -> bool {
-        if id as usize >= self.bound || id == EMPTY {
-            return true;
-        }
-        let mask = self.slots.len() - 1;
-        let mut i = self.home(id);
-        loop {
-            let s = self.slots[i];
-            if s == id {
-                return true;
-            }
-            if s == EMPTY {
-                return false;
-            }
-            i = (i + 1) & mask;
-        }
+        id as usize >= self.bound || id == EMPTY || self.probe(id).is_ok()
     }
 
     fn grow(&mut self) {
@@ -103,14 +96,12 @@ impl VisitedList {
             .collect();
         self.alloc(2 * self.slots.len());
         self.filled.clear();
-        let mask = self.slots.len() - 1;
         for id in ids {
-            let mut i = self.home(id);
-            while self.slots[i] != EMPTY {
-                i = (i + 1) & mask;
+            // Members are distinct, so each finds a free slot.
+            if let Err(i) = self.probe(id) {
+                self.slots[i] = id;
+                self.filled.push(i as u32);
             }
-            self.slots[i] = id;
-            self.filled.push(i as u32);
         }
     }
 
