@@ -228,8 +228,9 @@ pub struct Hit {
     /// Id assigned by the index.
     pub id: u32,
     /// Distance (see [`Metric`]; lower is closer): exact if `exact`, else the extended-code
-    /// estimate of a hit whose place in the top k its error bound already decided (see
-    /// [`Rerank::Bounded`]; within ~0.005 of the exact cosine distance at 1M).
+    /// estimate of a hit whose place in the top k its error bound already decided and which
+    /// cannot be the first hit (see [`Rerank::Bounded`]; within ~0.005 of the exact cosine
+    /// distance at 1M). Hits are sorted by this distance.
     pub distance: f32,
     /// Whether `distance` was computed from the float vector.
     pub exact: bool,

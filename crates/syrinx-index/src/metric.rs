@@ -43,6 +43,17 @@ impl Metric {
         }
     }
 
+    /// An estimated distance clamped to the range exact distances can take (cosine: [0, 2],
+    /// squared L2: >= 0), so a code estimate never reports e.g. a similarity above 1.
+    #[inline]
+    pub(crate) fn clamp(self, d: f32) -> f32 {
+        match self {
+            Metric::Cosine => d.clamp(0.0, 2.0),
+            Metric::L2 => d.max(0.0),
+            Metric::InnerProduct => d,
+        }
+    }
+
     /// Convert a distance into the natural similarity of the metric
     /// (cosine similarity, inner product, or negative squared L2).
     #[inline]

@@ -602,7 +602,8 @@ fn extended_codes_agree_with_exact_search() {
 fn default_rerank_places_hits_by_bounds_and_keeps_the_exact_hits() {
     // The default rerank keeps the estimate of hits whose place in the top k the extended codes'
     // error bounds decide, and reads float rows only for the rest: the same hits as the exact
-    // rerank, estimates close to the exact distances, and fewer rows read.
+    // rerank, with the same first hit (always exact), estimates close to the exact distances, and
+    // fewer rows read.
     let dim = 64;
     let v = data(3000, dim, 5);
     let dir = tempfile::tempdir().unwrap();
@@ -610,7 +611,7 @@ fn default_rerank_places_hits_by_bounds_and_keeps_the_exact_hits() {
     idx.insert_batch(&v).unwrap();
     assert_eq!(idx.params().ex_bits, 4);
     let qs = data(60, dim, 91);
-    let (mut same, mut placed, mut reads_b, mut reads_e) = (0, 0, 0, 0);
+    let (mut same, mut same_first, mut placed, mut reads_b, mut reads_e) = (0, 0, 0, 0, 0);
     for q in qs.chunks_exact(dim) {
         let (hb, cb) = idx.search_counted(q, 10, &graph_opts(64)).unwrap();
         let (he, ce) = idx.search_counted(q, 10, &exact_opts(64)).unwrap();
@@ -621,6 +622,8 @@ fn default_rerank_places_hits_by_bounds_and_keeps_the_exact_hits() {
             hb.windows(2).all(|w| w[0].distance <= w[1].distance),
             "not sorted"
         );
+        assert!(hb[0].exact, "first hit not re-scored: {:?}", hb[0]);
+        same_first += usize::from(hb[0].id == he[0].id || hb[0].distance == he[0].distance);
         for h in &hb {
             let d = exact_to(Metric::Cosine, q, &v, dim, h.id);
             if h.exact {
@@ -637,6 +640,10 @@ fn default_rerank_places_hits_by_bounds_and_keeps_the_exact_hits() {
         same += usize::from(ib == ie);
     }
     assert!(same >= 58, "{same}/60 queries with the same hits");
+    assert!(
+        same_first >= 58,
+        "{same_first}/60 queries with the same first hit"
+    );
     assert!(placed > 0, "no hit was placed by its bounds");
     assert!(
         reads_b < reads_e,
