@@ -31,6 +31,24 @@ def normalise(x):
     return (x / n).astype(np.float32)
 
 
+MIN_TIME = 0.0  # set from --min-time: repeat each ef's pass until this many seconds, QPS of the median pass
+
+
+def timed_passes(one_pass):
+    """Run one_pass() (-> its result) until MIN_TIME seconds have passed (at least once);
+    return (first pass's result, median pass seconds, number of passes)."""
+    times, first = [], None
+    start = time.perf_counter()
+    while not times or time.perf_counter() - start < MIN_TIME:
+        t0 = time.perf_counter()
+        out = one_pass()
+        times.append(time.perf_counter() - t0)
+        if first is None:
+            first = out
+    times.sort()
+    return first, times[len(times) // 2], len(times)
+
+
 def sweep(name, dataset, search_one, efs, set_ef, queries, gt, k, build_s, index_bytes, note=""):
     rows = []
     # warm-up
@@ -38,19 +56,23 @@ def sweep(name, dataset, search_one, efs, set_ef, queries, gt, k, build_s, index
         search_one(q, k)
     for ef in efs:
         set_ef(ef)
-        lat = np.empty(len(queries))
-        hits = 0
-        t0 = time.perf_counter()
-        for i, q in enumerate(queries):
-            t = time.perf_counter()
-            ids = search_one(q, k)
-            lat[i] = (time.perf_counter() - t) * 1000
-            hits += len(set(int(x) for x in ids[:k]) & set(int(x) for x in gt[i, :k]))
-        total = time.perf_counter() - t0
+        lat = []
+
+        def one_pass():
+            found = []
+            for q in queries:
+                t = time.perf_counter()
+                ids = search_one(q, k)
+                lat.append((time.perf_counter() - t) * 1000)
+                found.append(ids)
+            return found
+        found, total, passes = timed_passes(one_pass)
+        hits = sum(len(set(int(x) for x in found[i][:k]) & set(int(x) for x in gt[i, :k])) for i in range(len(queries)))
         row = dict(system=name, dataset=dataset, n=0, nq=len(queries), param=f"ef={ef}",
                    recall=hits / (len(queries) * k), qps=len(queries) / total,
                    p50_ms=float(np.percentile(lat, 50)), p99_ms=float(np.percentile(lat, 99)),
-                   build_s=build_s, index_bytes=int(index_bytes), hwm_bytes=0, note=note)
+                   build_s=build_s, index_bytes=int(index_bytes), hwm_bytes=0,
+                   note=(note + "; " if note else "") + f"{passes} pass(es), median")
         print(f"  {name:<40} {row['param']:>8} recall {row['recall']:.4f}  QPS {row['qps']:>8.0f}  "
               f"p50 {row['p50_ms']:.3f} ms  p99 {row['p99_ms']:.3f} ms", flush=True)
         rows.append(row)
@@ -64,15 +86,14 @@ def sweep_batch(name, dataset, search_all, efs, set_ef, queries, gt, k, build_s,
     search_all(queries[: min(100, len(queries))], k)  # warm-up
     for ef in efs:
         set_ef(ef)
-        t0 = time.perf_counter()
-        ids = search_all(queries, k)
-        total = time.perf_counter() - t0
+        ids, total, passes = timed_passes(lambda: search_all(queries, k))
         hits = sum(len(set(int(x) for x in ids[i, :k]) & set(int(x) for x in gt[i, :k])) for i in range(len(queries)))
         row = dict(system=name + " (one call)", dataset=dataset, n=0, nq=len(queries), param=f"ef={ef}",
                    recall=hits / (len(queries) * k), qps=len(queries) / total,
                    p50_ms=None, p99_ms=None,
                    build_s=build_s, index_bytes=int(index_bytes), hwm_bytes=0,
-                   note="all queries in one call on one thread: no per-query Python overhead, no latencies")
+                   note="all queries in one call on one thread: no per-query Python overhead, no latencies; "
+                        f"{passes} pass(es), median")
         print(f"  {row['system']:<40} {row['param']:>8} recall {row['recall']:.4f}  QPS {row['qps']:>8.0f}", flush=True)
         rows.append(row)
     return rows
@@ -99,6 +120,8 @@ def cached_build(cache, key, build, save, load):
 
 
 def run(args):
+    global MIN_TIME
+    MIN_TIME = args.min_time
     base = normalise(np.load(args.base, mmap_mode="r")[:])
     queries = normalise(np.load(args.queries))
     gt = np.load(args.gt)
@@ -365,6 +388,8 @@ def main():
                    help="directory to save built hnswlib/faiss indexes in and load them from (build time kept)")
     r.add_argument("--one-call", action=argparse.BooleanOptionalAction, default=True,
                    help="also sweep hnswlib/faiss with all queries in one single-threaded call")
+    r.add_argument("--min-time", type=float, default=0.0,
+                   help="repeat each ef's pass over the queries until this many seconds; QPS of the median pass")
     s = sub.add_parser("stats"); s.add_argument("files", nargs="+")
     q = sub.add_parser("ratios", help="equal-recall QPS ratios from a results directory of run_index.sh")
     q.add_argument("--dir", required=True); q.add_argument("--dataset", required=True)

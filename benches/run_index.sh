@@ -7,6 +7,10 @@
 #   GENERATORS="recordings mixture"          # which generated sets (default both at 100k, recordings at 1M)
 #   REUSE=1                                  # keep an existing syrinx index and the peers' saved indexes
 #                                            # (under $CACHE/peer-indexes) instead of rebuilding them
+#   MIN_TIME=0.5                             # each ef point repeats its pass over the queries until this
+#                                            # many seconds (syrinx and peers alike) and keeps the median
+#                                            # pass (default 0.5; one pass of 500 queries on the real set
+#                                            # lasts 10-25 ms, too short to time on a shared machine)
 #   ROUNDS=3                                 # repeat the search sweeps, syrinx and peers alternately, and
 #                                            # keep every round's JSON (a shared machine drifts by 10-20%)
 # Builds bench-index (release), generates data and caches ground truth under ~/.cache/syrinx/bench,
@@ -21,6 +25,7 @@ THREADS="${THREADS:-2}"
 PEERS="${PEERS:-1}"
 REUSE="${REUSE:-0}"
 ROUNDS="${ROUNDS:-1}"
+MIN_TIME="${MIN_TIME:-0.5}"
 CACHE="${SYRINX_BENCH_DIR:-$HOME/.cache/syrinx/bench}"
 REAL="${SYRINX_REAL_EMBEDDINGS:-$HOME/.cache/syrinx/data/birdaudio_windows_hop1.npy}"
 # The generator's calibration reference (3 s hop: no overlapping windows); made by `bench-embed dump --hop 3`.
@@ -53,7 +58,7 @@ run_dataset() { # name base queries
   sweep() {
     local variant="$1"; shift
     "$B" search --index-dir "$idx" --queries "$queries" --gt "$gt" --dataset "$name" "$@" \
-      --json "$OUT/ours-$variant-$name.json$sfx"
+      --min-time "$MIN_TIME" --json "$OUT/ours-$variant-$name.json$sfx"
   }
   for r in $(seq 1 "$ROUNDS"); do
     # Round 1 writes the JSON the report reads; later rounds keep theirs beside it (-rN).
@@ -71,7 +76,7 @@ run_dataset() { # name base queries
     sweep refined-b05 --traversal refined --bound-scale 0.5 --ef 6,7,8,10,12,16,24,32
     if [ "$PEERS" = 1 ]; then
       "$PY" benches/peers_index.py run --base "$base" --queries "$queries" --gt "$gt" --dataset "$name" \
-        --threads "$THREADS" ${PEER_LIBS:+--libs "$PEER_LIBS"} "${peer_cache[@]}" --json "$OUT/peers-$name.json$sfx"
+        --threads "$THREADS" --min-time "$MIN_TIME" ${PEER_LIBS:+--libs "$PEER_LIBS"} "${peer_cache[@]}" --json "$OUT/peers-$name.json$sfx"
     fi
   done
 }
