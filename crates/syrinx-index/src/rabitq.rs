@@ -67,11 +67,7 @@ impl Rotation {
     pub fn apply_inplace(&self, buf: &mut [f32]) {
         debug_assert_eq!(buf.len(), self.padded);
         for r in 0..ROUNDS {
-            let s = &self.signs[r * self.padded..(r + 1) * self.padded];
-            for (x, &g) in buf.iter_mut().zip(s) {
-                *x *= g;
-            }
-            simd::fwht(buf);
+            simd::fwht_signed(buf, &self.signs[r * self.padded..(r + 1) * self.padded]);
         }
         for x in buf.iter_mut() {
             *x *= self.scale;

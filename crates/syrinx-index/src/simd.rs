@@ -213,39 +213,100 @@ unsafe fn quantize4_planes_avx2(
     _mm_cvtsi128_si32(s) as u32 as u64
 }
 
-/// In-place unnormalised fast Walsh-Hadamard transform (length a power of two).
+/// `x <- H (s o x)`: multiply by the signs `s` (each +1 or -1, as long as `x`), then the
+/// unnormalised FWHT; one round of the rotation ([`crate::rabitq::Rotation`]). Bit-identical to
+/// the multiply followed by the portable transform (a sign flip is exact).
 #[inline]
-pub fn fwht(x: &mut [f32]) {
+pub fn fwht_signed(x: &mut [f32], s: &[f32]) {
     #[cfg(target_arch = "x86_64")]
-    if x.len() >= 8 && x.len().is_power_of_two() && has_avx2_fma() {
+    if x.len() >= 8 && x.len().is_power_of_two() && s.len() == x.len() && has_avx2_fma() {
         // SAFETY: AVX2 and FMA checked; the kernel loads and stores whole 8-float chunks of `x`
-        // (its length is a power of two >= 8).
-        unsafe { fwht_avx2(x) };
+        // and `s` (equal lengths, a power of two >= 8).
+        unsafe { fwht_avx2(x, Some(s)) };
         return;
+    }
+    for (a, &g) in x.iter_mut().zip(s) {
+        *a *= g;
     }
     fwht_body(x)
 }
 
 /// The first three butterfly stages (h = 1, 2, 4) inside each 8-float register (the portable
 /// loop runs them with 1-, 2- and 4-long inner loops: scalar, and ~half of a query's transform
-/// time), then the wide stages vectorised by LLVM. `a*(+-1) + b` in one FMA rounds once, like the
-/// portable `a + b` and `a - b`: the results are bit-identical.
+/// time); with 64 or more values, also the next three (h = 8, 16, 32) across the eight registers
+/// of a 64-value block before it is stored, then the wider stages two at a time (radix 4), so a
+/// 1024-long transform passes over memory 4 times instead of 8. Every butterfly is the portable
+/// loop's `a + b`, `a - b` (or `a*(+-1) + b` in one FMA, which rounds once, the same): the
+/// results are bit-identical.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn fwht_avx2(x: &mut [f32]) {
+unsafe fn fwht_avx2(x: &mut [f32], signs: Option<&[f32]>) {
     let s1 = _mm256_setr_ps(1.0, -1.0, 1.0, -1.0, 1.0, -1.0, 1.0, -1.0);
     let s2 = _mm256_setr_ps(1.0, 1.0, -1.0, -1.0, 1.0, 1.0, -1.0, -1.0);
     let s4 = _mm256_setr_ps(1.0, 1.0, 1.0, 1.0, -1.0, -1.0, -1.0, -1.0);
-    for c in x.chunks_exact_mut(8) {
-        let p = c.as_mut_ptr();
-        let mut v = _mm256_loadu_ps(p);
-        // out[i] = x[i] (+ or -) x[i ^ h]: the partner by a permute, the sign by the FMA.
+    // out[i] = x[i] (+ or -) x[i ^ h]: the partner by a permute, the sign by the FMA.
+    let in_register = |mut v: __m256| {
         v = _mm256_fmadd_ps(v, s1, _mm256_permute_ps::<0b10_11_00_01>(v));
         v = _mm256_fmadd_ps(v, s2, _mm256_permute_ps::<0b01_00_11_10>(v));
-        v = _mm256_fmadd_ps(v, s4, _mm256_permute2f128_ps::<1>(v, v));
-        _mm256_storeu_ps(p, v);
+        _mm256_fmadd_ps(v, s4, _mm256_permute2f128_ps::<1>(v, v))
+    };
+    let p = x.as_mut_ptr();
+    let load = |i: usize| {
+        let v = _mm256_loadu_ps(p.add(i));
+        match signs {
+            Some(s) => _mm256_mul_ps(v, _mm256_loadu_ps(s.as_ptr().add(i))),
+            None => v,
+        }
+    };
+    let n = x.len();
+    if n < 64 {
+        for i in (0..n).step_by(8) {
+            let v = in_register(load(i));
+            _mm256_storeu_ps(p.add(i), v);
+        }
+        fwht_stages(x, 8);
+        return;
     }
-    fwht_stages(x, 8);
+    for b in (0..n).step_by(64) {
+        let mut v = [_mm256_setzero_ps(); 8];
+        for (j, r) in v.iter_mut().enumerate() {
+            *r = in_register(load(b + 8 * j));
+        }
+        // h = 8, 16, 32: register j pairs with register j ^ (h / 8).
+        for h in [1usize, 2, 4] {
+            for j in 0..8 {
+                if j & h == 0 {
+                    let (u, w) = (v[j], v[j + h]);
+                    v[j] = _mm256_add_ps(u, w);
+                    v[j + h] = _mm256_sub_ps(u, w);
+                }
+            }
+        }
+        for (j, r) in v.iter().enumerate() {
+            _mm256_storeu_ps(p.add(b + 8 * j), *r);
+        }
+    }
+    // Stages h and 2h together: for each i in the first quarter of a 4h block, the four values
+    // i, i + h, i + 2h, i + 3h.
+    let mut h = 64;
+    while 4 * h <= n {
+        for blk in (0..n).step_by(4 * h) {
+            for i in (blk..blk + h).step_by(8) {
+                let a = _mm256_loadu_ps(p.add(i));
+                let b = _mm256_loadu_ps(p.add(i + h));
+                let c = _mm256_loadu_ps(p.add(i + 2 * h));
+                let d = _mm256_loadu_ps(p.add(i + 3 * h));
+                let (a, b) = (_mm256_add_ps(a, b), _mm256_sub_ps(a, b));
+                let (c, d) = (_mm256_add_ps(c, d), _mm256_sub_ps(c, d));
+                _mm256_storeu_ps(p.add(i), _mm256_add_ps(a, c));
+                _mm256_storeu_ps(p.add(i + 2 * h), _mm256_sub_ps(a, c));
+                _mm256_storeu_ps(p.add(i + h), _mm256_add_ps(b, d));
+                _mm256_storeu_ps(p.add(i + 3 * h), _mm256_sub_ps(b, d));
+            }
+        }
+        h *= 4;
+    }
+    fwht_stages(x, h);
 }
 
 #[inline(always)]
@@ -834,16 +895,23 @@ mod tests {
     #[test]
     fn fwht_and_rounding_match_their_definitions() {
         let x = data(256, 5);
-        for n in [1usize, 2, 4, 8, 16, 256] {
-            let mut a = x[..n].to_vec();
-            let mut b = x[..n].to_vec();
-            fwht(&mut a);
+        let big = data(2048, 6);
+        let signs: Vec<f32> = data(2048, 7)
+            .iter()
+            .map(|&v| if v < 0.0 { -1.0 } else { 1.0 })
+            .collect();
+        // Every path of the kernel: in-register only (< 64), register blocks, radix-4 passes with
+        // and without a last radix-2 stage.
+        for n in [1usize, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048] {
+            let mut a = big[..n].to_vec();
+            fwht_signed(&mut a, &signs[..n]);
+            let mut b: Vec<f32> = big[..n].iter().zip(&signs).map(|(v, s)| v * s).collect();
             fwht_body(&mut b);
-            assert_eq!(a, b, "n={n}");
+            assert_eq!(a, b, "signed, n={n}");
         }
         // The definition: H_n x with H_n[i][j] = (-1)^popcount(i & j).
         let mut a = x[..16].to_vec();
-        fwht(&mut a);
+        fwht_signed(&mut a, &[1.0; 16]);
         for (i, &ai) in a.iter().enumerate() {
             let want: f32 = (0..16)
                 .map(|j| {
