@@ -176,15 +176,13 @@ pub(crate) fn search_layer<O: Oracle, A: Fn(u32) -> bool>(
             }
         }
         g.neighbors_into(c.id, level, nbuf);
-        nbuf.retain(|&nb| !vis.contains(nb));
+        // Keep the neighbours not yet visited and mark them visited (one probe each).
+        nbuf.retain(|&nb| vis.insert(nb));
         // All at once (measured faster than a rolling window of four, see `search_refined`).
         for &nb in nbuf.iter() {
             o.prefetch(nb);
         }
         for &nb in nbuf.iter() {
-            if !vis.insert(nb) {
-                continue;
-            }
             let d = o.dist(nb);
             let worst = res.peek().map_or(f32::INFINITY, |w| w.d);
             if res.len() < ef || d < worst {
@@ -477,7 +475,8 @@ pub(crate) fn search_refined<A: Fn(u32) -> bool, S: Fn(u32) -> (f32, f32), P: Fn
             break;
         }
         g.neighbors_into(c.id, 0, nbuf);
-        nbuf.retain(|&nb| !vis.contains(nb));
+        // Keep the neighbours not yet visited and mark them visited (one probe each).
+        nbuf.retain(|&nb| vis.insert(nb));
         // All of them at once: ~20 independent code records in flight hide DRAM latency better
         // than a rolling window of four.
         for &nb in nbuf.iter() {
@@ -492,9 +491,6 @@ pub(crate) fn search_refined<A: Fn(u32) -> bool, S: Fn(u32) -> (f32, f32), P: Fn
         let worst0 = bar(&res, pool.len());
         pending.clear();
         for &nb in nbuf.iter() {
-            if !vis.insert(nb) {
-                continue;
-            }
             let (est, lb) = lb_of(nb);
             est_n += 1;
             if lb < worst0 {

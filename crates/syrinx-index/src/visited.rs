@@ -82,8 +82,8 @@ impl VisitedList {
         true
     }
 
-    /// Whether `id` was visited in this search.
-    #[inline]
+    /// Whether `id` was visited in this search (searches only need [`VisitedList::insert`]).
+    #[cfg(test)]
     pub fn contains(&self, id: u32) -> bool {
         id as usize >= self.bound || id == EMPTY || self.probe(id).is_ok()
     }
