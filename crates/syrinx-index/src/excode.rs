@@ -123,8 +123,15 @@ pub struct ExQuery {
 
 impl ExQuery {
     /// From the unit rotated query.
+    #[cfg(test)]
     pub fn new(unit: &[f32]) -> Self {
         let (lo, hi) = crate::simd::min_max(unit);
+        Self::with_range(unit, lo, hi)
+    }
+
+    /// From the unit rotated query whose smallest and largest components are `lo` and `hi`
+    /// (the 1-bit query quantiser has just computed them).
+    pub fn with_range(unit: &[f32], lo: f32, hi: f32) -> Self {
         let m = if unit.is_empty() { 0.0 } else { hi.max(-lo) };
         let scale = if m > 0.0 { m / 127.0 } else { 1.0 };
         let mut q = vec![0i8; unit.len()];

@@ -548,16 +548,17 @@ impl Index {
                 got: v.len(),
             });
         }
-        // An OR over all components (vectorises; `any` stops early and does not).
-        if v.iter().fold(false, |bad, x| {
-            bad | (x.to_bits() & 0x7f80_0000 == 0x7f80_0000)
-        }) {
+        // A NaN or infinite component makes the squared norm non-finite (one SIMD pass, needed
+        // under cosine anyway); only then look at the components, since a finite vector can
+        // also overflow it.
+        let norm2 = simd::dot_f32(v, v);
+        if !norm2.is_finite() && v.iter().any(|x| !x.is_finite()) {
             return Err(IndexError::InvalidVector("non-finite component".into()));
         }
         out.clear();
         out.extend_from_slice(v);
         if self.params.metric == Metric::Cosine {
-            let n = simd::dot_f32(v, v).sqrt();
+            let n = norm2.sqrt();
             if n == 0.0 || !n.is_finite() {
                 return Err(IndexError::InvalidVector(
                     "zero or overflowing norm under the cosine metric".into(),

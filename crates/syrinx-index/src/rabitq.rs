@@ -189,7 +189,8 @@ impl QueryCode {
                 *x *= inv;
             }
         }
-        let (lo, hi) = simd::min_max(&buf);
+        let range = simd::min_max(&buf);
+        let (lo, hi) = range;
         let delta = if hi > lo { (hi - lo) / 15.0 } else { 0.0 };
         let mut planes = vec![0u64; 4 * layout.words];
         // u = floor((x - lo) / delta + dither) clamped to 0..=15, as 4 bit planes.
@@ -200,7 +201,7 @@ impl QueryCode {
         };
         let lo = if delta > 0.0 { lo } else { 0.0 };
         let sum_q = delta * sum_u as f32 + lo * padded as f32;
-        let ex = crate::excode::ExQuery::new(&buf);
+        let ex = crate::excode::ExQuery::with_range(&buf, range.0, range.1);
         QueryCode {
             ex,
             planes,

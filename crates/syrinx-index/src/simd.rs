@@ -376,9 +376,22 @@ unsafe fn round_to_i8_avx2(x: &[f32], scale: f32, out: &mut [i8]) {
     round_to_i8_body(&x[whole..], scale, &mut out[whole..]);
 }
 
-/// Smallest and largest values (`(INFINITY, NEG_INFINITY)` if empty), in eight independent lanes
-/// so that it vectorises (a single running minimum is a chain of dependent operations).
+/// Smallest and largest values (`(INFINITY, NEG_INFINITY)` if empty) of finite values.
+#[inline]
 pub fn min_max(x: &[f32]) -> (f32, f32) {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2_fma() {
+        // SAFETY: AVX2 checked; the kernel loads whole 8-float chunks of `x` and leaves the
+        // remainder to safe code.
+        return unsafe { min_max_avx2(x) };
+    }
+    min_max_body(x)
+}
+
+/// In eight independent lanes, so that it vectorises (a single running minimum is a chain of
+/// dependent operations).
+#[inline(always)]
+fn min_max_body(x: &[f32]) -> (f32, f32) {
     let mut lo = [f32::INFINITY; 8];
     let mut hi = [f32::NEG_INFINITY; 8];
     let mut it = x.chunks_exact(8);
@@ -395,6 +408,29 @@ pub fn min_max(x: &[f32]) -> (f32, f32) {
     (
         lo.iter().fold(f32::INFINITY, |a, &b| a.min(b)),
         hi.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b)),
+    )
+}
+
+/// LLVM turned the portable loop into a shuffle-heavy SSE2 sequence (~5% of a search on a 4k
+/// set, once per query); two vminps/vmaxps per eight values here.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn min_max_avx2(x: &[f32]) -> (f32, f32) {
+    let mut lo = _mm256_set1_ps(f32::INFINITY);
+    let mut hi = _mm256_set1_ps(f32::NEG_INFINITY);
+    let whole = x.len() / 8 * 8;
+    for c in x[..whole].chunks_exact(8) {
+        let v = _mm256_loadu_ps(c.as_ptr());
+        lo = _mm256_min_ps(lo, v);
+        hi = _mm256_max_ps(hi, v);
+    }
+    let (mut l, mut h) = ([0.0f32; 8], [0.0f32; 8]);
+    _mm256_storeu_ps(l.as_mut_ptr(), lo);
+    _mm256_storeu_ps(h.as_mut_ptr(), hi);
+    let (rl, rh) = min_max_body(&x[whole..]);
+    (
+        l.iter().fold(rl, |a, &b| a.min(b)),
+        h.iter().fold(rh, |a, &b| a.max(b)),
     )
 }
 
@@ -889,6 +925,20 @@ mod tests {
                 .map(|j| (((got[j * 16 + i / 64] >> (i % 64)) & 1) as u32) << j)
                 .sum();
             assert_eq!(back, ui, "component {i}");
+        }
+    }
+
+    #[test]
+    fn min_max_matches_definition() {
+        let x = data(300, 11);
+        for n in [0usize, 1, 7, 8, 9, 64, 300] {
+            let want = x[..n]
+                .iter()
+                .fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &v| {
+                    (l.min(v), h.max(v))
+                });
+            assert_eq!(min_max(&x[..n]), want, "n={n}");
+            assert_eq!(min_max_body(&x[..n]), want, "n={n}");
         }
     }
 
