@@ -556,7 +556,6 @@ impl Index {
             return Err(IndexError::InvalidVector("non-finite component".into()));
         }
         out.clear();
-        out.extend_from_slice(v);
         if self.params.metric == Metric::Cosine {
             let n = norm2.sqrt();
             if n == 0.0 || !n.is_finite() {
@@ -565,7 +564,10 @@ impl Index {
                 ));
             }
             let inv = 1.0 / n;
-            out.iter_mut().for_each(|x| *x *= inv);
+            // Scaled as it is copied (one pass, no memcpy; see `QueryCode::new`).
+            out.extend(v.iter().map(|&x| x * inv));
+        } else {
+            out.extend_from_slice(v);
         }
         Ok(())
     }
