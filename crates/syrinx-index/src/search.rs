@@ -435,6 +435,9 @@ pub(crate) fn search_refined<A: Fn(u32) -> bool, S: Fn(u32) -> (f32, f32), P: Fn
     let mut cands: BinaryHeap<Reverse<Open>> = BinaryHeap::with_capacity(ef * 4);
     let mut res: BinaryHeap<Cand> = BinaryHeap::with_capacity(ef + 1);
     let mut pending: Vec<(f32, f32, u32)> = Vec::with_capacity(nbuf.capacity().max(32));
+    // A node's neighbours' estimates and bounds, and the kernel's scratch.
+    let mut ests: Vec<(f32, f32)> = Vec::with_capacity(nbuf.capacity().max(32));
+    let mut pops: Vec<u32> = Vec::with_capacity(nbuf.capacity().max(32));
     let lb_of = |id: u32| -> (f32, f32) {
         match o.record(id) {
             Some(r) => {
@@ -490,8 +493,9 @@ pub(crate) fn search_refined<A: Fn(u32) -> bool, S: Fn(u32) -> (f32, f32), P: Fn
         // because the worst result only improves.
         let worst0 = bar(&res, pool.len());
         pending.clear();
-        for &nb in nbuf.iter() {
-            let (est, lb) = lb_of(nb);
+        o.qc.estimate_with_bound_gather(o.codes, o.stride, nbuf, &mut pops, &mut ests);
+        for (&nb, &(est, b)) in nbuf.iter().zip(ests.iter()) {
+            let lb = est - bound_scale * b;
             est_n += 1;
             if lb < worst0 {
                 if accept(nb) {

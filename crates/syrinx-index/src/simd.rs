@@ -120,6 +120,56 @@ pub fn weighted_popcount4(code: &[u64], planes: &[u64]) -> u32 {
     wpop4_scalar(code, planes)
 }
 
+/// [`weighted_popcount4`] of several records: `out[i]` for the code words at
+/// `codes[ids[i] * stride..][..planes.len() / 4]`, or `u32::MAX` where that record lies outside
+/// `codes`. One call per expanded node of a search (its ~16-32 neighbours): the kernel choice is
+/// made once and the per-record loop runs inside it.
+pub fn weighted_popcount4_gather(
+    codes: &[u64],
+    stride: usize,
+    ids: &[u32],
+    planes: &[u64],
+    out: &mut [u32],
+) {
+    let w = planes.len() / 4;
+    #[cfg(target_arch = "x86_64")]
+    if w.is_multiple_of(4)
+        && !is_x86_feature_detected!("avx512vpopcntdq")
+        && is_x86_feature_detected!("avx2")
+    {
+        // SAFETY: AVX2 checked; w is a multiple of 4 and `planes` holds 4 w words.
+        unsafe { wpop4_gather_avx2(codes, stride, w, ids, planes, out) };
+        return;
+    }
+    for (o, &id) in out.iter_mut().zip(ids) {
+        let a = id as usize * stride;
+        *o = codes
+            .get(a..a + w)
+            .map_or(u32::MAX, |code| weighted_popcount4(code, planes));
+    }
+}
+
+/// The loop of [`weighted_popcount4_gather`] compiled with AVX2, so `wpop4_avx2` inlines into it.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn wpop4_gather_avx2(
+    codes: &[u64],
+    stride: usize,
+    w: usize,
+    ids: &[u32],
+    planes: &[u64],
+    out: &mut [u32],
+) {
+    for (o, &id) in out.iter_mut().zip(ids) {
+        let a = id as usize * stride;
+        *o = match codes.get(a..a + w) {
+            // `code` has w words (a multiple of 4) and `planes` 4 w, as `wpop4_avx2` requires.
+            Some(code) => wpop4_avx2(code, planes),
+            None => u32::MAX,
+        };
+    }
+}
+
 /// Quantise the unit rotated query `x` to 4-bit unsigned integers
 /// `u_i = trunc(clamp((x_i - lo) / delta + dither_i, 0, 15))` and write their bit planes into
 /// `planes` (plane-major, as [`weighted_popcount4`] reads them; bit `i % 64` of word `i / 64`).
