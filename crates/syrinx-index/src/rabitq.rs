@@ -241,32 +241,63 @@ impl QueryCode {
     /// [`QueryCode::estimate_with_bound`] of the records of `ids` in `codes` (records of `stride`
     /// words): `out[i]` for `ids[i]`, `(INFINITY, 0)` where the record lies outside `codes`.
     /// The same values as one call per record, computed in one pass per kernel (a search asks
-    /// for all the neighbours of a node at once). `pops` is scratch.
+    /// for all the neighbours of a node at once).
     pub fn estimate_with_bound_gather(
         &self,
         codes: &[u64],
         stride: usize,
         ids: &[u32],
-        pops: &mut Vec<u32>,
         out: &mut Vec<(f32, f32)>,
     ) {
-        pops.clear();
-        pops.resize(ids.len(), 0);
-        simd::weighted_popcount4_gather(codes, stride, ids, &self.planes, pops);
+        self.gather(
+            codes,
+            stride,
+            ids,
+            out,
+            (f32::INFINITY, 0.0),
+            |ip, f0, f1| {
+                let r2 = f32::from_bits(f0 as u32);
+                let e = f32::from_bits(f1 as u32);
+                self.to_distance(ip, r2, self.eps0 * e * self.qn)
+            },
+        );
+    }
+
+    /// [`QueryCode::estimate`] of the records of `ids` (`INFINITY` outside `codes`), as
+    /// [`QueryCode::estimate_with_bound_gather`].
+    pub fn estimate_gather(&self, codes: &[u64], stride: usize, ids: &[u32], out: &mut Vec<f32>) {
+        self.gather(codes, stride, ids, out, f32::INFINITY, |ip, f0, _| {
+            self.to_distance(ip, f32::from_bits(f0 as u32), 0.0).0
+        });
+    }
+
+    /// Weighted popcounts of the records of `ids` (64 at a time, on the stack), then
+    /// `finish(ip, factor word 0, factor word 1)` for each, or `missing` outside `codes`.
+    #[inline]
+    fn gather<T>(
+        &self,
+        codes: &[u64],
+        stride: usize,
+        ids: &[u32],
+        out: &mut Vec<T>,
+        missing: T,
+        finish: impl Fn(f32, u64, u64) -> T,
+    ) where
+        T: Copy,
+    {
         out.clear();
-        out.extend(ids.iter().zip(pops.iter()).map(|(&id, &p)| {
-            let a = id as usize * stride;
-            match codes.get(a + self.words..a + self.words + 2) {
-                Some(f) if p != u32::MAX => {
-                    let (f0, f1) = (f[0], f[1]);
-                    let ip = self.ip_from(p, f0, f1);
-                    let r2 = f32::from_bits(f0 as u32);
-                    let e = f32::from_bits(f1 as u32);
-                    self.to_distance(ip, r2, self.eps0 * e * self.qn)
+        let mut pops = [0u32; 64];
+        for chunk in ids.chunks(64) {
+            let pops = &mut pops[..chunk.len()];
+            simd::weighted_popcount4_gather(codes, stride, chunk, &self.planes, pops);
+            out.extend(chunk.iter().zip(pops.iter()).map(|(&id, &p)| {
+                let a = id as usize * stride;
+                match codes.get(a + self.words..a + self.words + 2) {
+                    Some(f) if p != u32::MAX => finish(self.ip_from(p, f[0], f[1]), f[0], f[1]),
+                    _ => missing,
                 }
-                _ => (f32::INFINITY, 0.0),
-            }
-        }));
+            }));
+        }
     }
 
     /// Estimated distance (metric convention of [`Metric`]) to a code record.
@@ -349,9 +380,16 @@ mod tests {
             let qc = QueryCode::new(&rot, &c, metric, &q, DEFAULT_EPS0);
             // Out-of-range ids among them, and repeats.
             let ids: Vec<u32> = vec![3, 0, 39, 40, 7, 7, 1000, 25];
-            let (mut pops, mut out) = (Vec::new(), Vec::new());
-            qc.estimate_with_bound_gather(&codes, layout.stride, &ids, &mut pops, &mut out);
+            // More than one 64-id chunk of the kernel.
+            let ids: Vec<u32> = ids.iter().cycle().take(150).copied().collect();
+            let (mut out, mut dists) = (Vec::new(), Vec::new());
+            qc.estimate_with_bound_gather(&codes, layout.stride, &ids, &mut out);
+            qc.estimate_gather(&codes, layout.stride, &ids, &mut dists);
             assert_eq!(out.len(), ids.len());
+            assert_eq!(dists.len(), ids.len());
+            for (&(e, _), &d) in out.iter().zip(&dists) {
+                assert_eq!(e, d);
+            }
             for (&id, &got) in ids.iter().zip(&out) {
                 let a = id as usize * layout.stride;
                 let want = match codes.get(a..a + layout.stride) {

@@ -63,6 +63,12 @@ impl Ord for Open {
 /// Distance from the current query to a node.
 pub(crate) trait Oracle {
     fn dist(&self, id: u32) -> f32;
+    /// The distances to all of `ids`, into `out` (cleared first).
+    #[inline]
+    fn dists(&self, ids: &[u32], out: &mut Vec<f32>) {
+        out.clear();
+        out.extend(ids.iter().map(|&id| self.dist(id)));
+    }
     #[inline]
     fn prefetch(&self, _id: u32) {}
 }
@@ -104,6 +110,11 @@ impl Oracle for CodeOracle<'_> {
             None => f32::INFINITY,
         }
     }
+    /// In one gathered kernel call ([`QueryCode::estimate_gather`]).
+    #[inline]
+    fn dists(&self, ids: &[u32], out: &mut Vec<f32>) {
+        self.qc.estimate_gather(self.codes, self.stride, ids, out);
+    }
     #[inline]
     fn prefetch(&self, id: u32) {
         if let Some(r) = self.record(id) {
@@ -120,14 +131,15 @@ pub(crate) fn greedy<O: Oracle>(
     level: u8,
     nbuf: &mut Vec<u32>,
 ) -> Cand {
+    let mut ds = Vec::with_capacity(nbuf.capacity());
     loop {
         let mut changed = false;
         g.neighbors_into(cur.id, level, nbuf);
         for &nb in nbuf.iter() {
             o.prefetch(nb);
         }
-        for &nb in nbuf.iter() {
-            let d = o.dist(nb);
+        o.dists(nbuf, &mut ds);
+        for (&nb, &d) in nbuf.iter().zip(&ds) {
             if d < cur.d {
                 cur = Cand { d, id: nb };
                 changed = true;
@@ -435,9 +447,8 @@ pub(crate) fn search_refined<A: Fn(u32) -> bool, S: Fn(u32) -> (f32, f32), P: Fn
     let mut cands: BinaryHeap<Reverse<Open>> = BinaryHeap::with_capacity(ef * 4);
     let mut res: BinaryHeap<Cand> = BinaryHeap::with_capacity(ef + 1);
     let mut pending: Vec<(f32, f32, u32)> = Vec::with_capacity(nbuf.capacity().max(32));
-    // A node's neighbours' estimates and bounds, and the kernel's scratch.
+    // A node's neighbours' estimates and bounds.
     let mut ests: Vec<(f32, f32)> = Vec::with_capacity(nbuf.capacity().max(32));
-    let mut pops: Vec<u32> = Vec::with_capacity(nbuf.capacity().max(32));
     let lb_of = |id: u32| -> (f32, f32) {
         match o.record(id) {
             Some(r) => {
@@ -493,7 +504,7 @@ pub(crate) fn search_refined<A: Fn(u32) -> bool, S: Fn(u32) -> (f32, f32), P: Fn
         // because the worst result only improves.
         let worst0 = bar(&res, pool.len());
         pending.clear();
-        o.qc.estimate_with_bound_gather(o.codes, o.stride, nbuf, &mut pops, &mut ests);
+        o.qc.estimate_with_bound_gather(o.codes, o.stride, nbuf, &mut ests);
         for (&nb, &(est, b)) in nbuf.iter().zip(ests.iter()) {
             let lb = est - bound_scale * b;
             est_n += 1;
