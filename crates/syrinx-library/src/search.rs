@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 use syrinx_embed::Embedder;
-use syrinx_index::{Filter, SearchOptions as IndexSearchOptions};
+use syrinx_index::{Filter, Rerank, SearchOptions as IndexSearchOptions};
 
 use crate::error::Result;
 use crate::labels::Verdict;
@@ -387,6 +387,12 @@ impl Library {
             let iopts = IndexSearchOptions {
                 ef: opts.ef.map(|e| e.max(fetch)),
                 filter: Some(Filter::Predicate(&pred)),
+                // Exact distance and order for every hit: the index's default keeps the code
+                // estimate of hits its error bounds place, and at 1M that order differs from the
+                // exact one at ~16% of positions (56% of queries), with similarities off by up to
+                // 0.005. A user ranks and reads those values; exact costs ~0.01 ms per search
+                // (`bench-index search --check-order`, docs/benchmarks.md), nothing next to a click.
+                rerank: Rerank::Exact,
                 ..Default::default()
             };
             let raw = idx.search(vector, fetch, &iopts)?;
