@@ -192,6 +192,10 @@ enum Cmd {
         /// median pass (a single pass over a few hundred queries lasts 10-20 ms on small sets).
         #[arg(long, default_value_t = 0.0)]
         min_time: f64,
+        /// After timing each ef, search every query again with exact distances for all hits and
+        /// report how the default rerank's kept estimates differ (error, order, set).
+        #[arg(long)]
+        check_order: bool,
         #[arg(long)]
         system: Option<String>,
         #[arg(long)]
@@ -303,6 +307,7 @@ fn run(cli: Cli) -> Result<(), String> {
             rescore,
             bound_scale,
             min_time,
+            check_order,
             system,
             dataset,
             json,
@@ -314,7 +319,7 @@ fn run(cli: Cli) -> Result<(), String> {
             &ef,
             (&rerank, &traversal, &rescore),
             bound_scale,
-            min_time,
+            (min_time, check_order),
             system,
             &dataset,
             &json,
@@ -787,6 +792,53 @@ fn read_order(dir: &Path) -> Result<Option<Vec<u32>>, String> {
     }
 }
 
+/// How the default rerank's hits differ from those with an exact distance for every hit, over
+/// all queries: the kept estimates' error, the positions whose id differs, and whether the sets
+/// agree.
+fn order_check(
+    idx: &Index,
+    q: &index_io::Matrix<f32>,
+    k: usize,
+    bounded: &SearchOptions<'_>,
+    exact: &SearchOptions<'_>,
+) -> Result<String, String> {
+    let metric = idx.params().metric;
+    let (mut kept, mut err_sum, mut err_max) = (0usize, 0.0f64, 0.0f32);
+    let (mut positions, mut moved, mut queries_moved, mut same_set) = (0usize, 0usize, 0usize, 0usize);
+    for i in 0..q.rows {
+        let b = idx.search(q.row(i), k, bounded).map_err(|e| e.to_string())?;
+        let e = idx.search(q.row(i), k, exact).map_err(|e| e.to_string())?;
+        for h in b.iter().filter(|h| !h.exact) {
+            let v = idx.vector(h.id).map_err(|e| e.to_string())?;
+            let d = syrinx_index::exact_distance(metric, q.row(i), &v);
+            let err = (h.distance - d).abs();
+            kept += 1;
+            err_sum += err as f64;
+            err_max = err_max.max(err);
+        }
+        let differ = b.iter().zip(&e).filter(|(x, y)| x.id != y.id).count();
+        positions += b.len().max(e.len());
+        moved += differ + b.len().abs_diff(e.len());
+        queries_moved += usize::from(differ > 0);
+        let mut ib: Vec<u32> = b.iter().map(|h| h.id).collect();
+        let mut ie: Vec<u32> = e.iter().map(|h| h.id).collect();
+        ib.sort_unstable();
+        ie.sort_unstable();
+        same_set += usize::from(ib == ie);
+    }
+    let n = q.rows.max(1) as f64;
+    Ok(format!(
+        "{:.1} estimates kept per query, |estimate - exact| mean {:.5} max {:.5}; \
+         order differs at {:.2}% of positions ({:.1}% of queries); same top-{k} set in {:.1}% of queries",
+        kept as f64 / n,
+        err_sum / kept.max(1) as f64,
+        err_max,
+        100.0 * moved as f64 / positions.max(1) as f64,
+        100.0 * queries_moved as f64 / n,
+        100.0 * same_set as f64 / n,
+    ))
+}
+
 #[allow(clippy::too_many_arguments)]
 fn search(
     dir: &Path,
@@ -796,7 +848,7 @@ fn search(
     efs: &str,
     (rerank, traversal, rescore): (&str, &str, &str),
     bound_scale: Option<f32>,
-    min_time: f64,
+    (min_time, check_order): (f64, bool),
     system: Option<String>,
     dataset: &str,
     json: &Path,
@@ -922,6 +974,17 @@ fn search(
         pass_s.sort_by(|a, b| a.total_cmp(b));
         let total = pass_s[pass_s.len() / 2];
         let passes = pass_s.len();
+        let check = if check_order && rerank_mode == Rerank::Bounded {
+            let exact_o = SearchOptions {
+                rerank: Rerank::Exact,
+                ..o
+            };
+            let c = order_check(&idx, &q, k, &o, &exact_o)?;
+            println!("    vs exact distances: {c}");
+            format!("; vs exact distances: {c}")
+        } else {
+            String::new()
+        };
         lat.sort_by(|a, b| a.total_cmp(b));
         let pct = |p: f64| lat[((lat.len() as f64 - 1.0) * p).round() as usize];
         let mr = idx.memory_report();
@@ -946,7 +1009,7 @@ fn search(
                 work[0] as f64 / q.rows as f64,
                 work[1] as f64 / q.rows as f64,
                 work[2] as f64 / q.rows as f64,
-            ),
+            ) + &check,
         };
         println!(
             "  {:<40} {:>8} recall {:.4}  QPS {:>8.0}  p50 {:.3} ms  p99 {:.3} ms  per query: {:.0} est, {:.0} re-scored, {:.1} float rows",
