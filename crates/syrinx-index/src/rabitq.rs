@@ -361,12 +361,17 @@ mod tests {
         assert!((simd::dot_f32(&a, &b) - dab).abs() < 1e-3 * na);
     }
 
+    /// A rotation for `dim`, its record layout and a seeded generator.
+    fn setup(dim: usize, rot_seed: u64, seed: u64) -> (Rotation, CodeLayout, SplitMix64) {
+        let rot = Rotation::new(dim, rot_seed);
+        let layout = CodeLayout::new(rot.padded());
+        (rot, layout, SplitMix64::new(seed))
+    }
+
     #[test]
     fn gathered_estimates_equal_single_ones() {
         let dim = 200;
-        let rot = Rotation::new(dim, 4);
-        let layout = CodeLayout::new(rot.padded());
-        let mut rng = SplitMix64::new(17);
+        let (rot, layout, mut rng) = setup(dim, 4, 17);
         let c: Vec<f32> = (0..dim).map(|_| 0.1 * rng.normal() as f32).collect();
         let mut scratch = vec![0.0f32; rot.padded()];
         let n = 40;
@@ -407,9 +412,7 @@ mod tests {
     #[test]
     fn estimator_is_close_on_average() {
         let dim = 256;
-        let rot = Rotation::new(dim, 1);
-        let layout = CodeLayout::new(rot.padded());
-        let mut rng = SplitMix64::new(9);
+        let (rot, layout, mut rng) = setup(dim, 1, 9);
         let c = vec![0.0f32; dim];
         let q: Vec<f32> = (0..dim).map(|_| rng.normal() as f32).collect();
         let qc = QueryCode::new(&rot, &c, Metric::L2, &q, DEFAULT_EPS0);
