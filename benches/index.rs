@@ -804,9 +804,12 @@ fn order_check(
 ) -> Result<String, String> {
     let metric = idx.params().metric;
     let (mut kept, mut err_sum, mut err_max) = (0usize, 0.0f64, 0.0f32);
-    let (mut positions, mut moved, mut queries_moved, mut same_set) = (0usize, 0usize, 0usize, 0usize);
+    let (mut positions, mut moved, mut queries_moved, mut same_set) =
+        (0usize, 0usize, 0usize, 0usize);
     for i in 0..q.rows {
-        let b = idx.search(q.row(i), k, bounded).map_err(|e| e.to_string())?;
+        let b = idx
+            .search(q.row(i), k, bounded)
+            .map_err(|e| e.to_string())?;
         let e = idx.search(q.row(i), k, exact).map_err(|e| e.to_string())?;
         for h in b.iter().filter(|h| !h.exact) {
             let v = idx.vector(h.id).map_err(|e| e.to_string())?;
