@@ -469,6 +469,26 @@ fn errors_on_bad_input() {
         Err(IndexError::InvalidVector(_))
     ));
     assert!(matches!(idx.delete(0), Err(IndexError::UnknownId(0))));
+    // The finite check rides on the squared norm: a query with a NaN, and under L2 (no
+    // normalisation) an infinite component, are still refused as non-finite.
+    assert!(matches!(
+        idx.search(
+            &[1.0, f32::NAN, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0],
+            3,
+            &SearchOptions::default()
+        ),
+        Err(IndexError::InvalidVector(_))
+    ));
+    let d_l2 = tempfile::tempdir().unwrap();
+    let mut l2 = Index::create(d_l2.path(), params(8, Metric::L2, StoreKind::F32)).unwrap();
+    let mut inf = [1.0f32; 8];
+    inf[3] = f32::INFINITY;
+    assert!(matches!(l2.insert(&inf), Err(IndexError::InvalidVector(_))));
+    assert!(matches!(
+        l2.search(&inf, 3, &SearchOptions::default()),
+        Err(IndexError::InvalidVector(_))
+    ));
+    assert!(l2.is_empty(), "nothing stored by a refused insert");
     assert!(idx
         .search(&[1.0; 8], 3, &SearchOptions::default())
         .unwrap()
